@@ -1,0 +1,49 @@
+/** The startup banner: the exact URLs to paste into Resonite, and what `localhost` means there. */
+import type { AddressInfo } from 'node:net';
+import type { ResobridgeServer } from '../server/create-server.js';
+import { endpointUrls, isLoopback, reachableBases } from '../server/urls.js';
+import { VERSION } from '../version.js';
+
+export function bannerText(server: ResobridgeServer, address: AddressInfo): string {
+  const { host } = server.config;
+  const bases = reachableBases(host, address);
+  const local = bases.filter((b) => !b.lan);
+  const lan = bases.filter((b) => b.lan);
+  const lines = [`resobridge ${VERSION} is running on ${host}:${address.port}.`, ''];
+
+  if (local.length > 0) {
+    lines.push('Paste one of these into the URL field of a WebsocketClient in Resonite:');
+    for (const { base } of local) lines.push(...urlLines(server, base));
+    lines.push(
+      '',
+      '"localhost" means the HandlingUser\'s own machine: set the WebsocketClient\'s HandlingUser',
+      'to the person who runs this server, on this computer.',
+    );
+  }
+  if (lan.length > 0) {
+    lines.push('', `From other machines on your network (if the firewall allows port ${address.port}):`);
+    for (const { base } of lan) lines.push(...urlLines(server, base));
+  }
+  if (isLoopback(host)) {
+    lines.push('', 'Only this computer can connect. To let others on your network in, start with --host 0.0.0.0.');
+  }
+  const httpBase = (local[0] ?? lan[0])?.base.replace(/^ws:/, 'http:') ?? '';
+  lines.push('', `Health check: ${httpBase}/healthz    Stop: Ctrl+C`, '');
+  return lines.join('\n');
+}
+
+function urlLines(server: ResobridgeServer, base: string): string[] {
+  const urls = endpointUrls(base, server.endpoints);
+  const width = Math.max(...urls.map(({ url }) => url.length)) + 2;
+  return urls.flatMap(({ url, example, summary }) => {
+    const first = `  ${url.padEnd(width)}${summary}`;
+    return example === url ? [first] : [first, `  ${''.padEnd(width)}e.g. ${example}`];
+  });
+}
+
+/** The same URLs as data, for JSON logs. */
+export function bannerUrls(server: ResobridgeServer, address: AddressInfo): string[] {
+  return reachableBases(server.config.host, address).flatMap(({ base }) =>
+    endpointUrls(base, server.endpoints).map(({ url }) => url),
+  );
+}

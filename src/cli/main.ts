@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+/** The `resobridge` command. Each subcommand lives in its own file and only parses flags and calls the library. */
+import { Command } from 'commander';
+import { VERSION } from '../version.js';
+import { exitWithUsageCode } from './exit.js';
+import { serveCommand } from './serve.js';
+
+const program = new Command('resobridge')
+  .description('The WebSocket server that Resonite worlds connect to.')
+  .version(VERSION)
+  .showSuggestionAfterError()
+  .exitOverride(exitWithUsageCode)
+  .addCommand(serveCommand(), { isDefault: true });
+
+await program.parseAsync();

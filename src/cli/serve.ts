@@ -1,0 +1,80 @@
+/** `resobridge serve`: load the config, start the server, print the banner, shut down gracefully on Ctrl+C. */
+import { Command, Option } from 'commander';
+import { ConfigError } from '../config/errors.js';
+import { configKeys, fields, type ConfigKey } from '../config/fields.js';
+import { CONFIG_FILE_ENV, envName, flagName, loadConfig } from '../config/load.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { createServer, type ResobridgeServer } from '../server/create-server.js';
+import { ListenError } from '../server/listen-error.js';
+import { bannerText, bannerUrls } from './banner.js';
+import { exitWithUsageCode, fail, ExitCode } from './exit.js';
+
+export function serveCommand(): Command {
+  const command = new Command('serve')
+    .description('start the WebSocket server (echo, channels) that Resonite worlds connect to')
+    .exitOverride(exitWithUsageCode)
+    .option('-c, --config <file>', `read settings from a YAML or JSON file (or set ${CONFIG_FILE_ENV})`);
+  for (const key of configKeys) {
+    const field = fields[key];
+    command.addOption(
+      new Option(`${flagName(key)} ${field.placeholder}`, `${field.help} (default: ${field.default}; env ${envName(key)})`),
+    );
+  }
+  command.addHelpText(
+    'after',
+    '\nPrecedence: flags > RESOBRIDGE_* environment variables > config file > defaults.\n' +
+      'Example: resobridge serve --port 9000 --host 0.0.0.0\n',
+  );
+  return command.action(serve);
+}
+
+async function serve(options: Record<string, string | undefined>): Promise<void> {
+  const { config: file, ...flags } = options;
+  let server: ResobridgeServer;
+  let log: Logger;
+  try {
+    const config = loadConfig({
+      flags: flags as Partial<Record<ConfigKey, string>>,
+      env: process.env,
+      file: file ?? process.env[CONFIG_FILE_ENV],
+    });
+    log = createLogger(config);
+    server = createServer({ ...config, logger: log });
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message, ExitCode.usage);
+    throw error;
+  }
+  let address;
+  try {
+    address = await server.listen();
+  } catch (error) {
+    if (error instanceof ListenError) fail(error.message, ExitCode.failure);
+    throw error;
+  }
+  if (server.config.logFormat === 'json') log.info({ urls: bannerUrls(server, address) }, 'listening');
+  else process.stdout.write(bannerText(server, address));
+  stopOnSignals(server, log);
+}
+
+function stopOnSignals(server: ResobridgeServer, log: Logger): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn(`${signal} again: stopping at once`);
+      process.exit(ExitCode.failure);
+    }
+    stopping = true;
+    log.info(`${signal}: shutting down (press Ctrl+C again to force)`);
+    // The close is bounded by shutdownTimeoutMs; this is a last resort if something still hangs.
+    setTimeout(() => process.exit(ExitCode.failure), server.config.shutdownTimeoutMs + 5_000).unref();
+    server.close().then(
+      () => process.exit(ExitCode.ok),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(ExitCode.failure);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

@@ -1,0 +1,221 @@
+/**
+ * createServer: the HTTP + WebSocket server, assembled from the config. The
+ * CLI's `serve` is exactly this; tests and users embed it the same way.
+ *
+ * Flow: socket → Connection → endpoint session → hub → Connection(s).
+ */
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { resolveConfig } from '../config/load.js';
+import type { Config } from '../config/fields.js';
+import { Hub } from '../hub/hub.js';
+import { MemoryBroker } from '../hub/memory-broker.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { formatLine } from '../protocol/line.js';
+import { VERSION } from '../version.js';
+import { CloseCode, Connection } from './connection.js';
+import type { Endpoint, Session } from './endpoint.js';
+import { channelEndpoint } from './endpoints/channel.js';
+import { echoEndpoint } from './endpoints/echo.js';
+import { httpHandler } from './http-handler.js';
+import { refuseUpgrade } from './http-pages.js';
+import { Keepalive } from './keepalive.js';
+import { explainListenError } from './listen-error.js';
+import { commonOptions, readQuery } from './query-options.js';
+import { route } from './router.js';
+
+export interface ServerOptions extends Partial<Config> {
+  /** Where logs go; by default one is made from logLevel and logFormat. */
+  logger?: Logger;
+}
+
+export interface ResobridgeServer {
+  readonly config: Config;
+  readonly endpoints: readonly Endpoint[];
+  /** Where it listens, once listen() has resolved. */
+  readonly address: AddressInfo | null;
+  listen(): Promise<AddressInfo>;
+  /** Graceful shutdown: stop accepting, tell every client, linger, close with 1001. */
+  close(): Promise<void>;
+}
+
+/**
+ * Messages up to this size are read so the client can be told, as text, that
+ * it went over maxMessageBytes before the 1009 close; anything bigger is cut
+ * off by ws itself (1009, no text) without being buffered.
+ */
+const readLimit = (maxMessageBytes: number): number => maxMessageBytes * 4;
+
+export function createServer(options: ServerOptions = {}): ResobridgeServer {
+  const { logger: givenLogger, ...settings } = options;
+  const config = resolveConfig(settings);
+  const log = givenLogger ?? createLogger(config);
+  const startedAt = Date.now();
+  const hub = new Hub(new MemoryBroker(config.maxHistory), (error, channel) =>
+    log.error({ err: error, channel }, 'channel broker failed'),
+  );
+  const endpoints: Endpoint[] = [echoEndpoint, channelEndpoint(hub, config.maxHistory)];
+  const connections = new Set<Connection>();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: readLimit(config.maxMessageBytes), perMessageDeflate: false });
+  const health = () => ({
+    status: closing ? 'shutting down' : 'ok',
+    version: VERSION,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    connections: connections.size,
+    channels: hub.channelCount,
+  });
+  const http = createHttpServer(httpHandler(endpoints, { health }));
+  // Answer every request promptly; never leave a half-open handshake hanging.
+  http.headersTimeout = 10_000;
+  http.requestTimeout = 15_000;
+  let keepalive: Keepalive | undefined;
+  let closing = false;
+  let closed: Promise<void> | undefined;
+
+  http.on('upgrade', (req, socket: Socket, head: Buffer) => {
+    socket.on('error', (error) => log.debug({ err: error }, 'handshake socket error'));
+    if (closing) return refuseUpgrade(socket, 503, 'The server is shutting down. Try again in a moment.');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const found = route(endpoints, url.pathname);
+    if (!('endpoint' in found)) {
+      log.info({ path: url.pathname, remote: socket.remoteAddress, status: found.status }, 'handshake refused');
+      return refuseUpgrade(socket, found.status, found.reason);
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const connection = new Connection(
+        ws,
+        { path: url.pathname, query: url.searchParams, remoteAddress: socket.remoteAddress ?? 'unknown' },
+        config.closeLingerMs,
+      );
+      accept(ws, connection, found.endpoint, found.params);
+    });
+  });
+
+  function accept(ws: WebSocket, connection: Connection, endpoint: Endpoint, params: Record<string, string>): void {
+    const { values, errors } = readQuery({ ...commonOptions, ...endpoint.options }, connection.query);
+    if (values.name) connection.name = values.name;
+    const about = { conn: connection.id, path: connection.path, ...params, remote: connection.remoteAddress, name: connection.name };
+    connections.add(connection);
+    log.info(about, 'connected');
+    for (const error of errors) connection.send(formatLine('error', 'query', error));
+    const session = guarded(connection, () => endpoint.open(connection, params, values));
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      connection.markAlive();
+      connection.messagesIn++;
+      const bytes = data as Buffer;
+      if (isBinary) {
+        connection.send(formatLine('error', 'binary', 'this server takes text messages only; the binary message was ignored'));
+      } else if (bytes.length > config.maxMessageBytes) {
+        void connection.close(
+          CloseCode.messageTooBig,
+          'message too big',
+          formatLine('error', 'size', `a message of ${bytes.length} bytes is over this server's limit of ${config.maxMessageBytes} bytes; closing`),
+        );
+      } else if (connection.isOpen) {
+        session.message(bytes.toString());
+      }
+    });
+    ws.on('pong', () => connection.markAlive());
+    ws.on('error', (error) => log.info({ ...about, err: error.message }, 'client protocol error'));
+    ws.once('close', (code: number, reason: Buffer) => {
+      connections.delete(connection);
+      session.close();
+      log.info(
+        {
+          ...about,
+          code,
+          reason: reason.toString() || undefined,
+          durationMs: Date.now() - connection.connectedAt,
+          messagesIn: connection.messagesIn,
+          messagesOut: connection.messagesOut,
+        },
+        'disconnected',
+      );
+    });
+  }
+
+  /** An endpoint that throws costs that client an error message (or, on open, its connection), never the server. */
+  function guarded(connection: Connection, open: () => Session): Session {
+    const fail = (what: string, error: unknown) => {
+      log.error({ err: error, conn: connection.id, path: connection.path }, `endpoint failed on ${what}`);
+      return formatLine('error', 'internal', 'the server failed to handle that; see its log');
+    };
+    let session: Session;
+    try {
+      session = open();
+    } catch (error) {
+      void connection.close(CloseCode.internalError, 'internal error', fail('open', error));
+      return { message: () => {}, close: () => {} };
+    }
+    const attempt = (what: string, action: () => void) => {
+      try {
+        action();
+      } catch (error) {
+        connection.send(fail(what, error));
+      }
+    };
+    return {
+      message: (text) => attempt('message', () => session.message(text)),
+      close: () => attempt('close', () => session.close()),
+    };
+  }
+
+  async function shutdown(): Promise<void> {
+    closing = true;
+    keepalive?.stop();
+    const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+    http.closeIdleConnections();
+    const open = [...connections];
+    const gone = open.map((connection) => connection.closed);
+    await Promise.all(open.map((connection) => connection.close(CloseCode.goingAway, 'server shutting down', 'server|shutting down')));
+    if (!(await settlesWithin(Promise.all(gone), config.shutdownTimeoutMs))) {
+      for (const connection of connections) connection.terminate();
+      await Promise.all(gone);
+    }
+    http.closeAllConnections();
+    wss.close();
+    await stopped;
+    log.info('stopped');
+  }
+
+  return {
+    config,
+    endpoints,
+    get address() {
+      const address = http.address();
+      return address && typeof address === 'object' ? address : null;
+    },
+    listen() {
+      return new Promise<AddressInfo>((resolve, reject) => {
+        const onError = (error: NodeJS.ErrnoException) => reject(explainListenError(error, config.host, config.port));
+        http.once('error', onError);
+        http.listen(config.port, config.host, () => {
+          http.off('error', onError);
+          http.on('error', (error) => log.error({ err: error }, 'server error'));
+          keepalive = new Keepalive(() => connections, config.pingIntervalMs, config.maxMissedPongs, (connection) =>
+            log.info({ conn: connection.id, path: connection.path, missedPongs: connection.missedPongs }, 'dropping unresponsive client'),
+          );
+          resolve(http.address() as AddressInfo);
+        });
+      });
+    },
+    close() {
+      closed ??= shutdown();
+      return closed;
+    },
+  };
+}
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Options a client gives in the URL's query string (Resonite cannot send
+ * headers, so the URL is all a world can say). A bad or unknown option never
+ * refuses the connection: the client gets a text `error|query|…` after
+ * connecting and the option keeps its default.
+ */
+import { BOOLEAN_WORDS, parseBoolean, parseInteger } from '../config/text-values.js';
+
+export interface QueryOption<T> {
+  default: T;
+  /** The value, or an explanation of what is allowed. */
+  read(text: string): { value: T; error?: string } | { error: string };
+}
+
+export type QueryValues<S> = { [K in keyof S]: S[K] extends QueryOption<infer T> ? T : never };
+
+export function flag(): QueryOption<boolean> {
+  return {
+    default: false,
+    read(text) {
+      const parsed = parseBoolean(text === '' ? '1' : text);
+      return parsed.ok ? { value: parsed.value } : { error: `must be ${BOOLEAN_WORDS}` };
+    },
+  };
+}
+
+/** A whole number from 0; above `max` it is lowered to `max` (with a notice). */
+export function count(max: number): QueryOption<number> {
+  return {
+    default: 0,
+    read(text) {
+      const parsed = parseInteger(text, 0, Number.MAX_SAFE_INTEGER);
+      if (!parsed.ok) return { error: `must be a whole number from 0 to ${max}` };
+      if (parsed.value > max) return { value: max, error: `is limited to ${max} on this server; using ${max}` };
+      return { value: parsed.value };
+    },
+  };
+}
+
+export const MAX_NAME_LENGTH = 64;
+
+/** A display name: 1 to 64 characters. */
+export function displayName(): QueryOption<string | undefined> {
+  return {
+    default: undefined,
+    read(text) {
+      const name = text.trim();
+      if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
+        return { error: `must be 1 to ${MAX_NAME_LENGTH} characters; using a generated name` };
+      }
+      return { value: name };
+    },
+  };
+}
+
+/** Options every endpoint understands. */
+export const commonOptions = { name: displayName() };
+
+export function readQuery<S extends Record<string, QueryOption<unknown>>>(
+  specs: S,
+  query: URLSearchParams,
+): { values: QueryValues<S>; errors: string[] } {
+  const values = Object.fromEntries(Object.entries(specs).map(([key, spec]) => [key, spec.default]));
+  const errors: string[] = [];
+  for (const [key, text] of query) {
+    const spec = Object.hasOwn(specs, key) ? specs[key] : undefined;
+    if (!spec) {
+      errors.push(`unknown option "${key}"; this endpoint understands ${Object.keys(specs).join(', ')}`);
+      continue;
+    }
+    const result = spec.read(text);
+    if ('value' in result) values[key] = result.value;
+    if ('error' in result) errors.push(`${key} ${result.error} (got "${text}")`);
+  }
+  return { values: values as QueryValues<S>, errors };
+}

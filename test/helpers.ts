@@ -1,0 +1,137 @@
+/** Shared test helpers: a server on a random port, and a client that queues what it receives. */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import WebSocket from 'ws';
+import { createServer, type ServerOptions } from '../src/index.js';
+
+/** Longest any single wait in a test may take; a safety net, not a timing assertion. */
+export const WAIT_MS = 5_000;
+
+export async function startServer(t: TestContext, options: ServerOptions = {}) {
+  const server = createServer({ port: 0, logLevel: 'silent', closeLingerMs: 20, ...options });
+  const { port } = await server.listen();
+  t.after(() => server.close());
+  return {
+    server,
+    port,
+    ws: (path: string) => `ws://127.0.0.1:${port}${path}`,
+    http: (path: string) => `http://127.0.0.1:${port}${path}`,
+  };
+}
+
+/** A WebSocket client that queues received text and fails loudly on a binary frame. */
+export class TestClient {
+  readonly socket: WebSocket;
+  readonly closed: Promise<{ code: number; reason: string }>;
+  pings = 0;
+  private readonly queue: string[] = [];
+  private waiter: (() => void) | undefined;
+  private binaryReceived = false;
+
+  private constructor(socket: WebSocket) {
+    this.socket = socket;
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) this.binaryReceived = true;
+      this.queue.push(String(data));
+      this.waiter?.();
+    });
+    socket.on('ping', () => this.pings++);
+    this.closed = new Promise((resolve) => {
+      socket.once('close', (code, reason) => {
+        resolve({ code, reason: reason.toString() });
+        this.waiter?.();
+      });
+    });
+  }
+
+  static async connect(t: TestContext, url: string, options: WebSocket.ClientOptions = {}): Promise<TestClient> {
+    const socket = new WebSocket(url, options);
+    const client = new TestClient(socket);
+    t.after(() => socket.terminate());
+    await once(socket, 'open');
+    return client;
+  }
+
+  send(text: string): void {
+    this.socket.send(text);
+  }
+
+  /** The next message received, in order. */
+  async next(): Promise<string> {
+    if (this.queue.length === 0 && this.socket.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no message within ${WAIT_MS} ms`)), WAIT_MS);
+        this.waiter = () => {
+          clearTimeout(timer);
+          this.waiter = undefined;
+          resolve();
+        };
+      });
+    }
+    if (this.binaryReceived) throw new Error('the server sent a binary frame');
+    const message = this.queue.shift();
+    if (message === undefined) throw new Error('the connection closed while waiting for a message');
+    return message;
+  }
+
+  /** Messages received so far and not yet taken. */
+  get pending(): readonly string[] {
+    return this.queue;
+  }
+}
+
+/** Opens a WebSocket that the server refuses; returns the HTTP status and body it answered with. */
+export async function refusedHandshake(url: string): Promise<{ status: number; body: string }> {
+  const socket = new WebSocket(url);
+  socket.on('error', () => {});
+  const [, response] = (await once(socket, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage];
+  let body = '';
+  for await (const chunk of response) body += String(chunk);
+  return { status: response.statusCode ?? 0, body };
+}
+
+const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+
+/** Environment for a CLI child: this one's, minus any RESOBRIDGE_* settings, plus `env`. */
+function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('RESOBRIDGE_')));
+  return { ...clean, ...env };
+}
+
+export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: cliEnv(env) });
+}
+
+/** Runs the CLI to its end. */
+export async function runCli(args: string[], env: Record<string, string> = {}) {
+  const child = spawnCli(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+/** Reads a child's stdout until `pattern` appears (leaving the stream open); returns all output so far and the match. */
+export function waitForOutput(child: ChildProcessWithoutNullStreams, pattern: RegExp) {
+  return new Promise<{ output: string; match: RegExpMatchArray }>((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += String(chunk);
+      const match = output.match(pattern);
+      if (!match) return;
+      child.stdout.off('data', onData);
+      child.off('exit', onExit);
+      child.stdout.resume();
+      resolve({ output, match });
+    };
+    const onExit = () => reject(new Error(`process ended without printing ${pattern}; it printed:\n${output}`));
+    child.stdout.on('data', onData);
+    child.once('exit', onExit);
+  });
+}

@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createServer } from '../src/index.js';
+import { TestClient } from './helpers.js';
+
+test('close() tells every client, lingers, closes with 1001 and stops listening', async (t) => {
+  const server = createServer({ port: 0, logLevel: 'silent', closeLingerMs: 30 });
+  const { port } = await server.listen();
+  const echo = await TestClient.connect(t, `ws://127.0.0.1:${port}/echo`);
+  const member = await TestClient.connect(t, `ws://127.0.0.1:${port}/channel/lobby`);
+  await server.close();
+  for (const client of [echo, member]) {
+    assert.equal(await client.next(), 'server|shutting down');
+    assert.deepEqual(await client.closed, { code: 1001, reason: 'server shutting down' });
+  }
+  await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`));
+});
+
+test('close() cuts clients that do not finish the close handshake within shutdownTimeoutMs', { timeout: 10_000 }, async (t) => {
+  const server = createServer({ port: 0, logLevel: 'silent', closeLingerMs: 0, shutdownTimeoutMs: 200 });
+  const { port } = await server.listen();
+  const client = await TestClient.connect(t, `ws://127.0.0.1:${port}/echo`);
+  // A client whose process hangs: it reads nothing, so it never answers the close frame.
+  // Without the cut, close() would wait for ws's own 30 s close timeout (and this test would time out).
+  client.socket.pause();
+  await server.close();
+  client.socket.resume();
+  await client.closed;
+});
