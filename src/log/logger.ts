@@ -21,6 +21,7 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, str
       colorize: stream.isTTY === true,
       translateTime: 'HH:MM:ss',
       ignore: 'pid,hostname',
+      singleLine: true,
     }),
   );
 }
