@@ -10,7 +10,7 @@ import { createServer, type ServerOptions } from '../src/index.js';
 export const WAIT_MS = 5_000;
 
 export async function startServer(t: TestContext, options: ServerOptions = {}) {
-  const server = createServer({ port: 0, logLevel: 'silent', closeLingerMs: 20, ...options });
+  const server = createServer({ port: 0, logLevel: 'silent', closeLingerMs: 20, store: 'memory', ...options });
   const { port } = await server.listen();
   t.after(() => server.close());
   return {
@@ -97,7 +97,7 @@ const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 /** Environment for a CLI child: this one's, minus any RESOBRIDGE_* settings, plus `env`. */
 function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('RESOBRIDGE_')));
-  return { ...clean, ...env };
+  return { ...clean, RESOBRIDGE_STORE: 'memory', ...env };
 }
 
 export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {

@@ -4,7 +4,7 @@ import { createServer } from '../src/index.js';
 import { TestClient } from './helpers.js';
 
 test('close() tells every client, lingers, closes with 1001 and stops listening', async (t) => {
-  const server = createServer({ port: 0, logLevel: 'silent', closeLingerMs: 30 });
+  const server = createServer({ port: 0, logLevel: 'silent', store: 'memory', closeLingerMs: 30 });
   const { port } = await server.listen();
   const echo = await TestClient.connect(t, `ws://127.0.0.1:${port}/echo`);
   const member = await TestClient.connect(t, `ws://127.0.0.1:${port}/channel/lobby`);
@@ -17,7 +17,7 @@ test('close() tells every client, lingers, closes with 1001 and stops listening'
 });
 
 test('close() cuts clients that do not finish the close handshake within shutdownTimeoutMs', { timeout: 10_000 }, async (t) => {
-  const server = createServer({ port: 0, logLevel: 'silent', closeLingerMs: 0, shutdownTimeoutMs: 200 });
+  const server = createServer({ port: 0, logLevel: 'silent', store: 'memory', closeLingerMs: 0, shutdownTimeoutMs: 200 });
   const { port } = await server.listen();
   const client = await TestClient.connect(t, `ws://127.0.0.1:${port}/echo`);
   // A client whose process hangs: it reads nothing, so it never answers the close frame.

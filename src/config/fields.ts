@@ -5,6 +5,7 @@
  * table, so a new setting is one entry here.
  */
 import { z } from 'zod';
+import { DEFAULT_SQLITE_PATH, STORE_SETTING } from '../store/store-setting.js';
 import { parseInteger, type Parsed } from './text-values.js';
 
 export interface Field<T> {
@@ -42,6 +43,18 @@ function text(def: string, placeholder: string, help: string): Field<string> {
   };
 }
 
+/** Text of a given form. */
+function pattern(def: string, form: RegExp, allowed: string, placeholder: string, help: string): Field<string> {
+  return {
+    schema: z.string().regex(form),
+    default: def,
+    help,
+    allowed,
+    placeholder,
+    fromText: (value) => (form.test(value.trim()) ? { ok: true, value: value.trim() } : { ok: false }),
+  };
+}
+
 function choice<const T extends string>(values: readonly [T, ...T[]], def: T, placeholder: string, help: string): Field<T> {
   const allowed = new Set<string>(values);
   return {
@@ -74,6 +87,15 @@ export const fields = {
     '<count>',
     'messages kept per channel for ?history=N replay (also the largest N a client may ask for)',
   ),
+  store: pattern(
+    'sqlite',
+    STORE_SETTING,
+    `memory, sqlite (the file ${DEFAULT_SQLITE_PATH}), sqlite:PATH, or a postgres://user@host:port/database URL`,
+    '<store>',
+    `where keys are kept: sqlite (${DEFAULT_SQLITE_PATH}), sqlite:PATH, memory (lost on restart), or postgres://…`,
+  ),
+  maxKeyBytes: integer(1, 4096, 256, '<bytes>', 'longest key the store accepts'),
+  maxValueBytes: integer(1, 16 * 1024 * 1024, 64 * 1024, '<bytes>', 'largest value the store accepts'),
   pingIntervalMs: integer(
     50,
     55_000,

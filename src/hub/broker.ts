@@ -6,9 +6,14 @@
  * later, each in its own file against this interface.
  */
 
-export type ChannelEvent =
-  | { type: 'message'; channel: string; senderName: string; text: string }
-  | { type: 'joined' | 'left'; channel: string; name: string };
+export interface ChannelMessage {
+  type: 'message';
+  channel: string;
+  senderName: string;
+  text: string;
+}
+
+export type ChannelEvent = ChannelMessage | { type: 'joined' | 'left'; channel: string; name: string };
 
 export interface Broker {
   /** Start receiving other nodes' events for a channel (the first local member joined). */
@@ -21,7 +26,7 @@ export interface Broker {
    * The channel's last `limit` messages, oldest first, as they were when this
    * was called: the Hub holds back live messages meanwhile and sends them after.
    */
-  history(channel: string, limit: number): Promise<string[]>;
+  history(channel: string, limit: number): Promise<ChannelMessage[]>;
   /** Called with events that other nodes published. Set by the Hub. */
   onRemoteEvent: (event: ChannelEvent) => void;
   close(): Promise<void>;

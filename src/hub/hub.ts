@@ -1,18 +1,24 @@
 /**
  * Channels: who is in which, and delivery of messages and presence notices to
  * this node's members. Other nodes are reached through the Broker.
- * Relay is "no protocol": a message is delivered exactly as it was sent.
+ * A relay member (`/channel/<name>`) gets each message exactly as it was sent;
+ * a command-mode member gets `msg|<channel>|<from>|<text>` (or JSON). Each
+ * encoding is made once per event, not once per recipient.
  */
-import { formatLine } from '../protocol/line.js';
-import type { Broker, ChannelEvent } from './broker.js';
+import type { Encoding, Message } from '../protocol/message.js';
+import { messages } from '../protocol/messages.js';
+import type { Broker, ChannelEvent, ChannelMessage } from './broker.js';
 
-/** What the hub needs of a connection: somewhere to send text, and a name. */
+/** What the hub needs of a connection: somewhere to send text, a name, and how it reads messages. */
 export interface Recipient {
   readonly name: string;
+  readonly encoding: Encoding;
   send(text: string): boolean;
 }
 
 export interface JoinOptions {
+  /** Relay: messages arrive exactly as sent, with no tag. Otherwise as `msg|…`. */
+  relay: boolean;
   /** The sender also receives its own messages. */
   echo: boolean;
   /** Receive `joined|<channel>|<name>` and `left|<channel>|<name>` notices. */
@@ -63,10 +69,7 @@ export class Hub {
     let left = false;
     return {
       publish: (text) => {
-        if (left) return;
-        const event: ChannelEvent = { type: 'message', channel, senderName: recipient.name, text };
-        this.deliver(event, member);
-        this.broker.publish(event);
+        if (!left) this.publish({ type: 'message', channel, senderName: recipient.name, text }, member);
       },
       leave: () => {
         if (left) return;
@@ -74,6 +77,12 @@ export class Hub {
         this.leave(channel, member);
       },
     };
+  }
+
+  /** Publishes to a channel without being a member of it (from a command, an app or a bridge). */
+  publish(event: ChannelMessage, origin?: Member): void {
+    this.deliver(event, origin);
+    this.broker.publish(event);
   }
 
   private leave(channel: string, member: Member): void {
@@ -93,20 +102,15 @@ export class Hub {
 
   /**
    * Delivers to this node's members. `origin` is the local member the event
-   * is about (the sender or the one who joined/left), if any.
+   * is about (the sender, or the one who joined/left), if any.
    */
   private deliver(event: ChannelEvent, origin: Member | undefined): void {
     const members = this.channels.get(event.channel);
     if (!members) return;
-    if (event.type === 'message') {
-      for (const member of members) {
-        if (member !== origin || member.echo) send(member, event.text);
-      }
-      return;
-    }
-    const notice = formatLine(event.type, event.channel, event.name);
+    const encoder = encoderFor(event);
     for (const member of members) {
-      if (member.presence && member !== origin) send(member, notice);
+      const wanted = event.type === 'message' ? member !== origin || member.echo : member.presence && member !== origin;
+      if (wanted) send(member, encoder(member));
     }
   }
 
@@ -120,10 +124,21 @@ export class Hub {
       .then((history) => {
         const live = member.pending ?? [];
         member.pending = undefined;
-        for (const text of history) member.recipient.send(text);
+        for (const event of history) member.recipient.send(encoderFor(event)(member));
         for (const text of live) member.recipient.send(text);
       });
   }
+}
+
+/** Encodes an event for a member; the Message (and each of its encodings) is built once per event. */
+function encoderFor(event: ChannelEvent): (member: Member) => string {
+  let message: Message | undefined;
+  return (member) => {
+    if (event.type === 'message' && member.relay) return event.text;
+    message ??=
+      event.type === 'message' ? messages.msg(event.channel, event.senderName, event.text) : messages[event.type](event.channel, event.name);
+    return message.encode(member.relay ? 'line' : member.recipient.encoding);
+  };
 }
 
 function send(member: Member, text: string): void {

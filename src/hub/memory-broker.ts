@@ -4,11 +4,11 @@
  * its replay), bounded by `maxHistory` messages per channel and
  * `maxChannels` channels, least recently used forgotten first.
  */
-import type { Broker, ChannelEvent } from './broker.js';
+import type { Broker, ChannelEvent, ChannelMessage } from './broker.js';
 
 export class MemoryBroker implements Broker {
   onRemoteEvent: (event: ChannelEvent) => void = () => {};
-  private readonly histories = new Map<string, string[]>();
+  private readonly histories = new Map<string, ChannelMessage[]>();
 
   constructor(
     private readonly maxHistory: number,
@@ -22,11 +22,11 @@ export class MemoryBroker implements Broker {
   publish(event: ChannelEvent): void {
     if (event.type !== 'message' || this.maxHistory === 0) return;
     const history = this.touch(event.channel);
-    history.push(event.text);
+    history.push(event);
     if (history.length > this.maxHistory) history.shift();
   }
 
-  async history(channel: string, limit: number): Promise<string[]> {
+  async history(channel: string, limit: number): Promise<ChannelMessage[]> {
     const history = this.histories.get(channel);
     return history && limit > 0 ? history.slice(-limit) : [];
   }
@@ -36,7 +36,7 @@ export class MemoryBroker implements Broker {
   }
 
   /** The channel's history, moved to most recently used. */
-  private touch(channel: string): string[] {
+  private touch(channel: string): ChannelMessage[] {
     const history = this.histories.get(channel) ?? [];
     this.histories.delete(channel);
     this.histories.set(channel, history);

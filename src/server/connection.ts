@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
+import type { Encoding, Message } from '../protocol/message.js';
 
 /** Close codes used by the server (RFC 6455 §7.4.1). */
 export const CloseCode = {
@@ -34,6 +35,8 @@ export class Connection {
   name: string;
   messagesIn = 0;
   messagesOut = 0;
+  /** How this client reads server messages: lines (worlds) or JSON (apps that asked for `?format=json`). */
+  encoding: Encoding = 'line';
   /** Pings sent since the client last showed it is alive. */
   missedPongs = 0;
   /** Resolves when the socket has closed, whoever closed it. */
@@ -66,14 +69,19 @@ export class Connection {
     return true;
   }
 
+  /** Sends a server message in this client's encoding. */
+  sendMessage(message: Message): boolean {
+    return this.send(message.encode(this.encoding));
+  }
+
   /**
    * Closes on purpose: sends `finalMessage` (if any), waits closeLingerMs so a
    * Resonite client actually receives it, then sends the close frame.
    * Resolves when the close frame is on its way.
    */
-  close(code: number, reason: string, finalMessage?: string): Promise<void> {
+  close(code: number, reason: string, finalMessage?: Message): Promise<void> {
     if (!this.isOpen) return Promise.resolve();
-    if (finalMessage !== undefined) this.send(finalMessage);
+    if (finalMessage) this.sendMessage(finalMessage);
     this.closing = true;
     return new Promise((resolve) => {
       setTimeout(() => {

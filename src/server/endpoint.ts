@@ -3,7 +3,7 @@
  * command mode and custom ones. The server handles the socket, limits and
  * query options; the endpoint only sees text in and sends text out.
  */
-import type { Connection } from './connection.js';
+import type { Client } from '../app/client.js';
 import { commonOptions, type QueryOption, type QueryValues } from './query-options.js';
 
 /** What a connection does with each text message; created when it connects. */
@@ -32,5 +32,5 @@ export interface Endpoint<S extends Options = Options> {
   /** Query options it understands besides the common ones (`name`). */
   options: S;
   match(pathname: string): PathMatch;
-  open(connection: Connection, params: Record<string, string>, options: QueryValues<S & typeof commonOptions>): Session;
+  open(client: Client, params: Record<string, string>, options: QueryValues<S & typeof commonOptions>): Session;
 }

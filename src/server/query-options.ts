@@ -53,8 +53,34 @@ export function displayName(): QueryOption<string | undefined> {
   };
 }
 
+/** One of a few words. */
+export function choice<const T extends string>(values: readonly [T, ...T[]]): QueryOption<T> {
+  return {
+    default: values[0],
+    read(text) {
+      const word = text.trim().toLowerCase();
+      return (values as readonly string[]).includes(word) ? { value: word as T } : { error: `must be one of ${values.join(', ')}` };
+    },
+  };
+}
+
+export const NAMESPACE = /^[A-Za-z0-9._-]{1,64}$/;
+export const DEFAULT_NAMESPACE = 'default';
+
+/** Namespace for a client's keys, so two worlds don't share `score` by accident. */
+export function namespace(): QueryOption<string> {
+  return {
+    default: DEFAULT_NAMESPACE,
+    read(text) {
+      return NAMESPACE.test(text)
+        ? { value: text }
+        : { error: `must be 1 to 64 letters, digits, dots, dashes or underscores; using "${DEFAULT_NAMESPACE}"` };
+    },
+  };
+}
+
 /** Options every endpoint understands. */
-export const commonOptions = { name: displayName() };
+export const commonOptions = { name: displayName(), ns: namespace() };
 
 export function readQuery<S extends Record<string, QueryOption<unknown>>>(
   specs: S,

@@ -15,9 +15,9 @@ export function channelEndpoint(hub: Hub, maxHistory: number) {
     summary: 'relays every message to everyone else in the channel <name>',
     options: { echo: flag(), presence: flag(), history: count(maxHistory) },
     match: matchChannel,
-    open(connection, params, options) {
+    open({ connection }, params, options) {
       const channel = params.channel ?? '';
-      const membership = hub.join(channel, connection, options);
+      const membership = hub.join(channel, connection, { ...options, relay: true });
       return {
         message: (text) => membership.publish(text),
         close: () => membership.leave(),

@@ -7,7 +7,7 @@ export const echoEndpoint: Endpoint = {
   summary: 'sends every message straight back: the first test from a world',
   options: {},
   match: (pathname) => (pathname === '/echo' ? { params: {} } : undefined),
-  open: (connection) => ({
+  open: ({ connection }) => ({
     message: (text) => connection.send(text),
     close: () => {},
   }),

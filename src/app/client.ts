@@ -1,0 +1,134 @@
+/**
+ * What a handler can do for one connected client: send it messages, publish
+ * to channels, join and leave them, watch keys, and use the store within the
+ * client's namespace. Everything it joined or watched is undone when it leaves.
+ */
+import type { Hub, Membership } from '../hub/hub.js';
+import { Message } from '../protocol/message.js';
+import { messages } from '../protocol/messages.js';
+import { RequestError } from '../protocol/request-error.js';
+import { formatValue, type Value } from '../protocol/values.js';
+import type { Connection } from '../server/connection.js';
+import { CHANNEL_NAME, CHANNEL_NAME_RULE } from '../server/endpoints/channel.js';
+import type { KeyValue } from '../store/keyvalue.js';
+
+/** The store as one client sees it: its namespace only. */
+export interface ScopedStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: Value): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  keys(prefix?: string): Promise<string[]>;
+  incr(key: string, by?: number): Promise<number>;
+}
+
+export interface JoinDefaults {
+  /** Receive its own channel messages (`?echo=1`). */
+  echo: boolean;
+  /** Receive joined/left notices (`?presence=1`). */
+  presence: boolean;
+}
+
+/** What hooks and endpoint handlers get for a connection. */
+export interface ConnectionContext {
+  /** Who: id, display name, path, query, remote address. */
+  readonly connection: Pick<Connection, 'id' | 'name' | 'path' | 'query' | 'remoteAddress' | 'connectedAt'>;
+  readonly store: ScopedStore;
+  /** Sends this client a message: `send('rolled', 6)` → `rolled|6`. */
+  send(message: Message): void;
+  send(tag: string, ...values: Value[]): void;
+  /** Publishes `text` to a channel as this client (if it joined, its echo setting applies). */
+  publish(channel: string, text: string): void;
+  /** Joins a channel; its messages arrive as `msg|<channel>|<from>|<text>`. */
+  join(channel: string, history?: number): void;
+  leave(channel: string): void;
+  /** Pushes `value|key|v` (or `missing|key` when deleted) to this client on every change of the key. */
+  watch(key: string): void;
+  unwatch(key: string): void;
+}
+
+export interface ClientServices {
+  hub: Hub;
+  keyvalue: KeyValue;
+  maxHistory: number;
+}
+
+/** The store within one namespace. */
+export function scopedStore(keyvalue: KeyValue, ns: string): ScopedStore {
+  return {
+    get: (key) => keyvalue.get(ns, key),
+    set: (key, value) => keyvalue.set(ns, key, formatValue(value)),
+    delete: (key) => keyvalue.delete(ns, key),
+    keys: (prefix = '') => keyvalue.keys(ns, prefix),
+    incr: (key, by = 1) => keyvalue.incr(ns, key, by),
+  };
+}
+
+export function checkChannel(channel: string): string {
+  if (!CHANNEL_NAME.test(channel)) throw new RequestError(`"${channel}" is not a valid channel name: ${CHANNEL_NAME_RULE}`);
+  return channel;
+}
+
+export class Client implements ConnectionContext {
+  readonly store: ScopedStore;
+  /** How `join` joins; command mode sets these from the URL. */
+  joinDefaults: JoinDefaults = { echo: false, presence: false };
+  private readonly memberships = new Map<string, Membership>();
+  private readonly watches = new Map<string, () => void>();
+
+  constructor(
+    readonly connection: Connection,
+    private readonly services: ClientServices,
+    /** Namespace for the client's keys (`?ns=`). */
+    private readonly ns: string,
+  ) {
+    this.store = scopedStore(services.keyvalue, ns);
+  }
+
+  send(message: Message | string, ...values: Value[]): void {
+    this.connection.sendMessage(typeof message === 'string' ? Message.of(message, values) : message);
+  }
+
+  publish(channel: string, text: string): void {
+    const membership = this.memberships.get(checkChannel(channel));
+    if (membership) membership.publish(text);
+    else this.services.hub.publish({ type: 'message', channel, senderName: this.connection.name, text });
+  }
+
+  join(channel: string, history = 0): void {
+    if (this.memberships.has(checkChannel(channel))) return;
+    const { echo, presence } = this.joinDefaults;
+    const membership = this.services.hub.join(channel, this.connection, {
+      relay: false,
+      echo,
+      presence,
+      history: Math.min(history, this.services.maxHistory),
+    });
+    this.memberships.set(channel, membership);
+  }
+
+  leave(channel: string): void {
+    this.memberships.get(channel)?.leave();
+    this.memberships.delete(channel);
+  }
+
+  watch(key: string): void {
+    if (this.watches.has(key)) return;
+    const stop = this.services.keyvalue.watch(this.ns, key, (value) =>
+      this.send(value === undefined ? messages.missing(key) : messages.value(key, value)),
+    );
+    this.watches.set(key, stop);
+  }
+
+  unwatch(key: string): void {
+    this.watches.get(key)?.();
+    this.watches.delete(key);
+  }
+
+  /** Leaves every channel and stops every watch (the client disconnected). */
+  dispose(): void {
+    for (const membership of this.memberships.values()) membership.leave();
+    for (const stop of this.watches.values()) stop();
+    this.memberships.clear();
+    this.watches.clear();
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * Every kind of message the server sends, built in one place so the docs'
+ * table (docs/protocol.md) can be checked against it. The most used payload
+ * is always the last field, so a world can take "everything after the last
+ * separator it cares about".
+ */
+import { Message } from './message.js';
+import type { Value } from './values.js';
+
+export const messages = {
+  /** Answer to `ping`. */
+  pong: () => new Message('pong'),
+  /** A command that has nothing else to say succeeded: `ok|set|score`. */
+  ok: (verb: string, subject: string) => new Message('ok', [['verb', verb], ['subject', subject]]),
+  /** A key's value (answer to get/incr/watch, and pushed to watchers on every change). */
+  value: (key: string, value: Value) => new Message('value', [['key', key], ['value', value]]),
+  /** The key has no value (answer to get/watch, and pushed to watchers when it is deleted). */
+  missing: (key: string) => new Message('missing', [['key', key]]),
+  /** Keys with a prefix: `keys|<prefix>|<count>|k1|k2…`. */
+  keys: (prefix: string, keys: readonly string[]) =>
+    new Message('keys', [['prefix', prefix], ['count', keys.length], ['keys', keys]]),
+  /** A message in a channel joined in command mode: `msg|<channel>|<from>|<text>`. */
+  msg: (channel: string, from: string, text: string) =>
+    new Message('msg', [['channel', channel], ['from', from], ['text', text]]),
+  /** Presence: someone joined a channel. */
+  joined: (channel: string, name: string) => new Message('joined', [['channel', channel], ['name', name]]),
+  /** Presence: someone left a channel. */
+  left: (channel: string, name: string) => new Message('left', [['channel', channel], ['name', name]]),
+  /** `help`: the verbs, space-separated; `help|<verb>`: how to use it. */
+  help: (verbs: readonly string[]) => new Message('help', [['verbs', verbs.join(' ')]]),
+  helpVerb: (verb: string, usage: string) => new Message('help', [['verb', verb], ['usage', usage]]),
+  /** Something was wrong: `error|<verb or topic>|<what, and what to send instead>`. */
+  error: (topic: string, text: string) => new Message('error', [['topic', topic], ['text', text]]),
+  /** News from the server itself, e.g. `server|shutting down`. */
+  server: (text: string) => new Message('server', [['text', text]]),
+} as const;
+
+/** Tags of everything the server can send (custom commands may add their own). */
+export const SERVER_TAGS = ['pong', 'ok', 'value', 'missing', 'keys', 'msg', 'joined', 'left', 'help', 'error', 'server'] as const;
+
+export type { Value };
