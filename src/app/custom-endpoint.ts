@@ -1,10 +1,13 @@
 /** Endpoints that users mount with `server.endpoint(path, handlers)`. */
 import type { Endpoint } from '../server/endpoint.js';
+import { anyText } from '../server/query-options.js';
 import type { Client, ConnectionContext } from './client.js';
 
 export interface EndpointHandlers {
   /** One line for the banner and the 404 page. */
   summary?: string;
+  /** Query options it reads (from `connection.query`); any other option gets `error|query|…`. */
+  options?: string[];
   onConnect?(context: ConnectionContext): void | Promise<void>;
   onMessage(text: string, context: ConnectionContext): void | Promise<void>;
   onDisconnect?(context: ConnectionContext): void | Promise<void>;
@@ -32,7 +35,7 @@ export function customEndpoint(
     path,
     example: path,
     summary: handlers.summary ?? 'a custom endpoint',
-    options: {},
+    options: Object.fromEntries((handlers.options ?? []).map((name) => [name, anyText()])),
     match: (pathname) => (pathname === path ? { params: {} } : undefined),
     open(client) {
       if (handlers.onConnect) call(client, 'connect', () => handlers.onConnect?.(client));

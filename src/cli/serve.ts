@@ -6,6 +6,7 @@ import { CONFIG_FILE_ENV, envName, flagName, loadConfig } from '../config/load.j
 import { createLogger, type Logger } from '../log/logger.js';
 import { createServer, type ResobridgeServer } from '../server/create-server.js';
 import { ListenError } from '../server/listen-error.js';
+import { StoreError } from '../store/open-store.js';
 import { bannerText, bannerUrls } from './banner.js';
 import { exitWithUsageCode, fail, ExitCode } from './exit.js';
 
@@ -48,7 +49,7 @@ async function serve(options: Record<string, string | undefined>): Promise<void>
   try {
     address = await server.listen();
   } catch (error) {
-    if (error instanceof ListenError) fail(error.message, ExitCode.failure);
+    if (error instanceof ListenError || error instanceof StoreError) fail(error.message, ExitCode.failure);
     throw error;
   }
   if (server.config.logFormat === 'json') log.info({ urls: bannerUrls(server, address) }, 'listening');

@@ -53,6 +53,11 @@ export function displayName(): QueryOption<string | undefined> {
   };
 }
 
+/** Any text; for options that a custom endpoint reads itself from `connection.query`. */
+export function anyText(): QueryOption<string | undefined> {
+  return { default: undefined, read: (text) => ({ value: text }) };
+}
+
 /** One of a few words. */
 export function choice<const T extends string>(values: readonly [T, ...T[]]): QueryOption<T> {
   return {

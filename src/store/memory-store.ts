@@ -26,8 +26,11 @@ export class MemoryStore implements Store {
   }
 
   async incr(ns: string, key: string, by: number): Promise<number> {
-    const next = addTo(await this.get(ns, key), by);
-    await this.set(ns, key, formatNumber(next));
+    // No await between read and write: that is what makes it atomic here.
+    const space = this.data.get(ns);
+    const next = addTo(space?.get(key), by);
+    if (space) space.set(key, formatNumber(next));
+    else this.data.set(ns, new Map([[key, formatNumber(next)]]));
     return next;
   }
 

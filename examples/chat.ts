@@ -1,0 +1,35 @@
+/**
+ * Cross-world chat: every world that connects to /chat?room=<room>&name=<name>
+ * joins the room; each line it sends appears in every other world as
+ * `msg|<room>|<name>|<text>`, and a newcomer gets the last 20 lines.
+ *
+ *   npx tsx examples/chat.ts        then: ws://localhost:8778/chat?room=lobby&name=Alice
+ *
+ * In your own project, import from 'resobridge' instead of '../src/index.js'.
+ */
+import { fileURLToPath } from 'node:url';
+import { createServer, type ServerOptions } from '../src/index.js';
+
+export function chatServer(options: ServerOptions = {}) {
+  return createServer(options).endpoint('/chat', {
+    summary: 'cross-world chat: ?room=<room>&name=<your name>',
+    options: ['room'],
+    onConnect(context) {
+      const room = context.connection.query.get('room') ?? 'lobby';
+      context.join(room, 20);
+      context.send('welcome', room);
+    },
+    onMessage(text, context) {
+      const line = text.trim();
+      if (line === '') return;
+      context.publish(context.connection.query.get('room') ?? 'lobby', line.slice(0, 500));
+    },
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const server = chatServer();
+  await server.listen();
+  console.log('Chat server: connect worlds to ws://localhost:8778/chat?room=lobby&name=<name>');
+  process.once('SIGINT', () => void server.close());
+}

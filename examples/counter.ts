@@ -1,0 +1,33 @@
+/**
+ * A world-state counter kept across restarts (in the SQLite store):
+ * `click` adds one, `reset` sets it to 0; every world that sent
+ * `watch|clicks` sees `value|clicks|<n>` on each change.
+ *
+ *   npx tsx examples/counter.ts     then: ws://localhost:8778/api?ns=my-world
+ *
+ * In your own project, import from 'resobridge' instead of '../src/index.js'.
+ */
+import { fileURLToPath } from 'node:url';
+import { createServer, type ServerOptions } from '../src/index.js';
+
+export function counterServer(options: ServerOptions = {}) {
+  return createServer(options)
+    .command('click', {
+      help: 'add one to the counter; answers count|<n>',
+      handler: async (_args, context) => ['count', await context.store.incr('clicks')],
+    })
+    .command('reset', {
+      help: 'set the counter back to 0',
+      handler: async (_args, context) => {
+        await context.store.set('clicks', 0);
+        return ['count', 0];
+      },
+    });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const server = counterServer();
+  await server.listen();
+  console.log('Counter server: connect to ws://localhost:8778/api?ns=my-world, send watch|clicks then click');
+  process.once('SIGINT', () => void server.close());
+}

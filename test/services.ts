@@ -1,0 +1,26 @@
+/**
+ * Local services the tests use for real. Outside CI a test whose service is
+ * down is skipped with a printed reason; with CI=true it runs (and fails).
+ */
+import { connect } from 'node:net';
+
+export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+function reachable(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host, timeout: 1_000 });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
+/** `false` when the service is there (or CI requires it); otherwise the reason to skip. */
+export async function skipUnless(name: string, port: number): Promise<string | false> {
+  if (process.env.CI === 'true' || (await reachable(port))) return false;
+  return `${name} is not running on 127.0.0.1:${port} (start it, or run with CI=true to make this a failure)`;
+}
