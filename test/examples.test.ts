@@ -3,13 +3,18 @@ import { test, type TestContext } from 'node:test';
 import { chatServer } from '../examples/chat.js';
 import { counterServer } from '../examples/counter.js';
 import { diceServer } from '../examples/dice.js';
-import type { ResobridgeServer } from '../src/index.js';
-import { TestClient } from './helpers.js';
+import { createResoniteClient, type ResobridgeServer } from '../src/index.js';
 
+/** Starts an example; returns a way to connect to it as a Resonite world would. */
 async function start(t: TestContext, server: ResobridgeServer) {
   const { port } = await server.listen();
   t.after(() => server.close());
-  return (path: string) => TestClient.connect(t, `ws://127.0.0.1:${port}${path}`);
+  return async (path: string) => {
+    const client = createResoniteClient(`ws://127.0.0.1:${port}${path}`);
+    t.after(() => client.close());
+    await client.opened();
+    return client;
+  };
 }
 
 const options = { port: 0, logLevel: 'silent', store: 'memory', closeLingerMs: 10 } as const;

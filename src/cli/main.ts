@@ -3,6 +3,8 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { exitWithUsageCode } from './exit.js';
+import { clientCommand } from './client.js';
+import { doctorCommand } from './doctor.js';
 import { serveCommand } from './serve.js';
 
 const program = new Command('resobridge')
@@ -10,6 +12,8 @@ const program = new Command('resobridge')
   .version(VERSION)
   .showSuggestionAfterError()
   .exitOverride(exitWithUsageCode)
-  .addCommand(serveCommand(), { isDefault: true });
+  .addCommand(serveCommand(), { isDefault: true })
+  .addCommand(doctorCommand())
+  .addCommand(clientCommand());
 
 await program.parseAsync();

@@ -23,6 +23,7 @@ import type { Message } from '../protocol/message.js';
 import { messages } from '../protocol/messages.js';
 import { KeyValue } from '../store/keyvalue.js';
 import { openStore } from '../store/open-store.js';
+import { within } from '../util/timeout.js';
 import { VERSION } from '../version.js';
 import { CloseCode, Connection } from './connection.js';
 import type { Endpoint, Session } from './endpoint.js';
@@ -216,7 +217,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     const open = [...connections];
     const gone = open.map((connection) => connection.closed);
     await Promise.all(open.map((connection) => connection.close(CloseCode.goingAway, 'server shutting down', messages.server('shutting down'))));
-    if (!(await settlesWithin(Promise.all(gone), config.shutdownTimeoutMs))) {
+    if (!(await within(Promise.all(gone).then(() => true), config.shutdownTimeoutMs, false))) {
       for (const connection of connections) connection.terminate();
       await Promise.all(gone);
     }
@@ -298,16 +299,4 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   }
 
   return server;
-}
-
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
