@@ -7,13 +7,14 @@
  */
 import type { Encoding, Message } from '../protocol/message.js';
 import { messages } from '../protocol/messages.js';
+import { TextFrame } from '../protocol/text-frame.js';
 import type { Broker, ChannelEvent, ChannelMessage } from './broker.js';
 
 /** What the hub needs of a connection: somewhere to send text, a name, and how it reads messages. */
 export interface Recipient {
   readonly name: string;
   readonly encoding: Encoding;
-  send(text: string): boolean;
+  send(text: string | TextFrame): boolean;
 }
 
 export interface JoinOptions {
@@ -36,7 +37,7 @@ export interface Membership {
 interface Member extends JoinOptions {
   recipient: Recipient;
   /** Live messages held back until the history replay has been sent. */
-  pending: string[] | undefined;
+  pending: TextFrame[] | undefined;
 }
 
 export class Hub {
@@ -130,18 +131,23 @@ export class Hub {
   }
 }
 
-/** Encodes an event for a member; the Message (and each of its encodings) is built once per event. */
-function encoderFor(event: ChannelEvent): (member: Member) => string {
+/**
+ * Encodes an event for a member. Each form (the relayed text, the line, the
+ * JSON) is encoded to bytes at most once per event and the same bytes go to
+ * every member that reads that form.
+ */
+function encoderFor(event: ChannelEvent): (member: Member) => TextFrame {
+  let relayed: TextFrame | undefined;
   let message: Message | undefined;
   return (member) => {
-    if (event.type === 'message' && member.relay) return event.text;
+    if (event.type === 'message' && member.relay) return (relayed ??= TextFrame.of(event.text));
     message ??=
       event.type === 'message' ? messages.msg(event.channel, event.senderName, event.text) : messages[event.type](event.channel, event.name);
-    return message.encode(member.relay ? 'line' : member.recipient.encoding);
+    return message.frame(member.relay ? 'line' : member.recipient.encoding);
   };
 }
 
-function send(member: Member, text: string): void {
+function send(member: Member, text: TextFrame): void {
   if (member.pending) member.pending.push(text);
   else member.recipient.send(text);
 }

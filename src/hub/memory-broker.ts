@@ -2,7 +2,8 @@
  * The single-node broker: there are no other nodes to reach, so it only keeps
  * history. History outlives a channel's members (a world that reloads gets
  * its replay), bounded by `maxHistory` messages per channel and
- * `maxChannels` channels, least recently used forgotten first.
+ * `maxChannels` channels; the one least recently created or replayed is
+ * forgotten first (not reordered per message: that is the hot path).
  */
 import type { Broker, ChannelEvent, ChannelMessage } from './broker.js';
 
@@ -21,29 +22,32 @@ export class MemoryBroker implements Broker {
 
   publish(event: ChannelEvent): void {
     if (event.type !== 'message' || this.maxHistory === 0) return;
-    const history = this.touch(event.channel);
+    let history = this.histories.get(event.channel);
+    if (!history) {
+      this.histories.set(event.channel, (history = []));
+      this.forgetOldest();
+    }
     history.push(event);
     if (history.length > this.maxHistory) history.shift();
   }
 
   async history(channel: string, limit: number): Promise<ChannelMessage[]> {
     const history = this.histories.get(channel);
-    return history && limit > 0 ? history.slice(-limit) : [];
+    if (!history || limit <= 0) return [];
+    // Read: now the most recently used.
+    this.histories.delete(channel);
+    this.histories.set(channel, history);
+    return history.slice(-limit);
   }
 
   async close(): Promise<void> {
     this.histories.clear();
   }
 
-  /** The channel's history, moved to most recently used. */
-  private touch(channel: string): ChannelMessage[] {
-    const history = this.histories.get(channel) ?? [];
-    this.histories.delete(channel);
-    this.histories.set(channel, history);
-    if (this.histories.size > this.maxChannels) {
-      const oldest = this.histories.keys().next().value;
-      if (oldest !== undefined) this.histories.delete(oldest);
-    }
-    return history;
+  /** Past maxChannels, the channel whose history was least recently created or read goes. */
+  private forgetOldest(): void {
+    if (this.histories.size <= this.maxChannels) return;
+    const oldest = this.histories.keys().next().value;
+    if (oldest !== undefined) this.histories.delete(oldest);
   }
 }

@@ -6,6 +6,7 @@
  * at most once per message, however many connections receive it.
  */
 import { formatLine } from './line.js';
+import { TextFrame } from './text-frame.js';
 import { formatValue, Vector, type Value } from './values.js';
 
 export type Encoding = 'line' | 'json';
@@ -13,6 +14,7 @@ export type FieldValue = Value | readonly Value[];
 
 export class Message {
   private encoded: Partial<Record<Encoding, string>> = {};
+  private frames: Partial<Record<Encoding, TextFrame>> = {};
 
   constructor(
     readonly tag: string,
@@ -32,6 +34,11 @@ export class Message {
 
   encode(encoding: Encoding): string {
     return (this.encoded[encoding] ??= encoding === 'json' ? this.toJson() : this.toLine());
+  }
+
+  /** The encoded bytes, made once however many clients receive them. */
+  frame(encoding: Encoding): TextFrame {
+    return (this.frames[encoding] ??= TextFrame.of(this.encode(encoding)));
   }
 
   private toLine(): string {

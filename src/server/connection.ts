@@ -1,11 +1,13 @@
 /**
  * One client connection. This is the only place in resobridge that sends to a
- * client, and `send` takes a string, so a binary frame can never go out:
+ * client, and `send` takes a string or a TextFrame (made only from a string)
+ * and always sends a text frame, so a binary frame can never go out:
  * Resonite can only receive text.
  */
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Encoding, Message } from '../protocol/message.js';
+import { TextFrame } from '../protocol/text-frame.js';
 
 /** Close codes used by the server (RFC 6455 §7.4.1). */
 export const CloseCode = {
@@ -61,17 +63,20 @@ export class Connection {
   }
 
   /** Sends one text message. Returns false if the connection is closing. */
-  send(text: string): boolean {
-    if (typeof text !== 'string') throw new TypeError('Connection.send takes text only: Resonite cannot receive binary');
+  send(text: string | TextFrame): boolean {
+    let data: string | Buffer;
+    if (typeof text === 'string') data = text;
+    else if (text instanceof TextFrame) data = text.bytes;
+    else throw new TypeError('Connection.send takes text only: Resonite cannot receive binary');
     if (!this.isOpen) return false;
-    this.socket.send(text);
+    this.socket.send(data, { binary: false });
     this.messagesOut++;
     return true;
   }
 
   /** Sends a server message in this client's encoding. */
   sendMessage(message: Message): boolean {
-    return this.send(message.encode(this.encoding));
+    return this.send(message.frame(this.encoding));
   }
 
   /**

@@ -1,0 +1,117 @@
+/** Tables and goal checks: every resobridge figure as a ratio to each peer measured in the same run. */
+import type { Figures } from './scenarios.js';
+
+export interface ScenarioReport {
+  id: string;
+  title: string;
+  unit: string;
+  results: ({ target: string; label: string } & Figures)[];
+}
+
+export interface GoalResult {
+  goal: string;
+  scenario: string;
+  ratio?: number;
+  value?: number;
+  ok: boolean;
+  /** A throughput goal read as capacity (per server CPU-second): evidence where the load generator is the limit. */
+  capacity?: boolean;
+}
+
+const REFERENCE = 'resobridge';
+const THROUGHPUT = /^(echo|fanout)-/;
+
+/** The targets of the benchmark issue, as ratios in the same run. */
+const GOALS: { peer: string; figure: 'perSecond' | 'p99'; bound: number; kind: 'min' | 'max' }[] = [
+  { peer: 'ws', figure: 'perSecond', bound: 0.85, kind: 'min' },
+  { peer: 'websocketd', figure: 'perSecond', bound: 1.5, kind: 'min' },
+  { peer: 'python', figure: 'perSecond', bound: 5, kind: 'min' },
+  { peer: 'ws', figure: 'p99', bound: 1.3, kind: 'max' },
+];
+const MAX_IDLE_KIB = 16;
+
+export function checkGoals(reports: ScenarioReport[]): GoalResult[] {
+  const results: GoalResult[] = [];
+  for (const report of reports) {
+    const ours = report.results.find((result) => result.target === REFERENCE);
+    if (!ours) continue;
+    if (THROUGHPUT.test(report.id)) {
+      for (const goal of GOALS) {
+        const peer = report.results.find((result) => result.target === goal.peer);
+        const mine = ours[goal.figure];
+        const theirs = peer?.[goal.figure];
+        if (mine === undefined || theirs === undefined || !(theirs > 0)) continue;
+        const ratio = mine / theirs;
+        const what = goal.figure === 'p99' ? 'p99 latency' : 'throughput';
+        results.push({
+          goal: `${what} ${goal.kind === 'min' ? '≥' : '≤'} ${goal.bound} × ${peer?.label}`,
+          scenario: report.id,
+          ratio,
+          ok: goal.kind === 'min' ? ratio >= goal.bound : ratio <= goal.bound,
+        });
+        if (goal.figure === 'perSecond' && ours.perCpuSecond && peer?.perCpuSecond) {
+          const capacity = ours.perCpuSecond / peer.perCpuSecond;
+          results.push({
+            goal: `capacity (per server CPU-second) ≥ ${goal.bound} × ${peer.label}`,
+            scenario: report.id,
+            ratio: capacity,
+            ok: capacity >= goal.bound,
+            capacity: true,
+          });
+        }
+      }
+    }
+    if (report.id === 'idle' && ours.rssPerConnectionKiB !== undefined) {
+      results.push({ goal: `server RSS ≤ ${MAX_IDLE_KIB} KiB per idle connection`, scenario: 'idle', value: ours.rssPerConnectionKiB, ok: ours.rssPerConnectionKiB <= MAX_IDLE_KIB });
+    }
+  }
+  return results;
+}
+
+const number = (value: number | undefined, digits = 0) =>
+  value === undefined || Number.isNaN(value) ? '-' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export function formatScenario(report: ScenarioReport): string {
+  const ours = report.results.find((result) => result.target === REFERENCE);
+  const idle = report.id === 'idle';
+  const header = idle
+    ? ['server', 'KiB/conn', 'keepalive ms/round', 'connections', 'resobridge ×']
+    : ['server', report.unit, 'p50 ms', 'p99 ms', 'server CPU', 'per CPU-s', 'resobridge ×', 'per CPU-s ×'];
+  const rows = report.results.map((result) => {
+    const ratio = idle
+      ? ours?.rssPerConnectionKiB !== undefined && result.rssPerConnectionKiB ? ours.rssPerConnectionKiB / result.rssPerConnectionKiB : undefined
+      : ours?.perSecond !== undefined && result.perSecond ? ours.perSecond / result.perSecond : undefined;
+    const shown = (value: number | undefined) => (result.target === REFERENCE || value === undefined ? '' : `${number(value, 2)}×`);
+    const capacity = ours?.perCpuSecond && result.perCpuSecond ? ours.perCpuSecond / result.perCpuSecond : undefined;
+    return idle
+      ? [result.label, number(result.rssPerConnectionKiB, 1), number(result.keepaliveMsPerRound, 1), number(result.connections), shown(ratio)]
+      : [
+          result.label,
+          number(result.perSecond),
+          number(result.p50, 2),
+          number(result.p99, 2),
+          result.serverCpuPercent === undefined ? '-' : `${number(result.serverCpuPercent)}%`,
+          number(result.perCpuSecond),
+          shown(ratio),
+          shown(capacity),
+        ];
+  });
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('   ');
+  const failures = report.results.filter((result) => result.failures).map((result) => `${result.label}: ${result.failures} failed connections`);
+  return [`\n${report.title}`, `  ${line(header)}`, ...rows.map((row) => `  ${line(row)}`), ...failures.map((text) => `  ! ${text}`)].join('\n');
+}
+
+export function formatGoals(goals: GoalResult[]): string {
+  if (goals.length === 0) return '';
+  const line = (goal: GoalResult) => {
+    const figure = goal.ratio !== undefined ? `${number(goal.ratio, 2)}×` : `${number(goal.value, 1)} KiB`;
+    return `  ${goal.ok ? '✓' : '✗'} ${goal.scenario}: ${goal.goal}: ${figure}`;
+  };
+  return (
+    `\nGoals (same run, ratios of resobridge to each peer)\n${goals.filter((goal) => !goal.capacity).map(line).join('\n')}\n` +
+    `\nThe same throughput goals read as capacity: messages per second of server CPU, which the load generator\n` +
+    `cannot cap (on 2 cores it shares the machine with the server, so raw throughput saturates for the fast servers)\n` +
+    `${goals.filter((goal) => goal.capacity).map(line).join('\n')}\n`
+  );
+}

@@ -1,0 +1,196 @@
+/** The scenarios: what load each one puts on a server, and which figures it reads. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Job } from './jobs.js';
+import { runJobs, shares, type Outcome } from './loadgen.js';
+import { cpuMs, rssBytes } from './proc.js';
+import type { Running, StartOptions, Target } from './targets.js';
+
+export interface Figures {
+  /** Echoes, deliveries, connects or commands per second. */
+  perSecond?: number;
+  p50?: number;
+  p99?: number;
+  connections?: number;
+  failures?: number;
+  rssPerConnectionKiB?: number;
+  /** Server CPU per ping round over all idle connections, in ms. */
+  keepaliveMsPerRound?: number;
+  /** Share of one core the server used during the window. */
+  serverCpuPercent?: number;
+  /** Messages per second of server CPU: capacity, independent of how hard the load generator could push. */
+  perCpuSecond?: number;
+}
+
+/** The figures every throughput scenario reports. */
+function throughput(outcome: Outcome): Figures {
+  const cpu = outcome.serverCpuMs;
+  return {
+    perSecond: outcome.perSecond,
+    p50: outcome.p50,
+    p99: outcome.p99,
+    failures: outcome.failures,
+    serverCpuPercent: cpu === undefined ? undefined : (cpu / outcome.elapsedMs) * 100,
+    perCpuSecond: cpu ? outcome.completed / (cpu / 1000) : undefined,
+  };
+}
+
+export interface Timing {
+  durationMs: number;
+  warmupMs: number;
+  /** Idle connections and connect-storm size. */
+  idleConnections: number;
+  stormConnections: number;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  unit: string;
+  /** In quick mode too? */
+  quick: boolean;
+  applies(target: Target): boolean;
+  startOptions?: StartOptions;
+  measure(target: Target, running: Running, timing: Timing): Promise<Figures>;
+}
+
+const WORKERS = 2;
+
+function echo(size: number, quick: boolean): Scenario {
+  return {
+    id: `echo-${size}`,
+    title: `echo, ${size} B: 50 connections × 10 in flight`,
+    unit: 'echoes/s',
+    quick,
+    applies: () => true,
+    async measure(target, running, timing) {
+      const jobs: Job[] = shares(50, WORKERS).map((connections) => ({ kind: 'echo', url: running.base + target.echoPath, connections, inFlight: 10, size }));
+      return throughput(await runJobs(jobs, { ...timing, serverPid: running.pid }));
+    },
+  };
+}
+
+function fanout(subscribers: number, size: number, quick: boolean): Scenario {
+  return {
+    id: `fanout-${subscribers}-${size}`,
+    title: `fan-out, ${size} B: 1 publisher → ${subscribers} subscribers`,
+    unit: 'deliveries/s',
+    quick,
+    applies: (target) => target.channelPath !== undefined,
+    async measure(target, running, timing) {
+      const path = target.channelPath as NonNullable<Target['channelPath']>;
+      const jobs: Job[] = shares(subscribers, WORKERS).map((count, index) => ({
+        kind: 'fanout',
+        url: running.base + path('fan', false),
+        subscribers: count,
+        publisherUrl: index === 0 ? running.base + path('fan', true) : undefined,
+        window: 20,
+        size,
+      }));
+      return throughput(await runJobs(jobs, { ...timing, serverPid: running.pid }));
+    },
+  };
+}
+
+function publishers(size: number, quick: boolean): Scenario {
+  return {
+    id: `publishers-${size}`,
+    title: `many publishers, ${size} B: 200 connections in 20 channels, all publishing`,
+    unit: 'deliveries/s',
+    quick,
+    applies: (target) => target.channelPath !== undefined,
+    async measure(target, running, timing) {
+      const path = target.channelPath as NonNullable<Target['channelPath']>;
+      const urls = Array.from({ length: 200 }, (_, i) => running.base + path(`room${i % 20}`, true));
+      const jobs: Job[] = [urls.filter((_, i) => i % 2 === 0), urls.filter((_, i) => i % 2 === 1)].map((part) => ({
+        kind: 'publishers',
+        urls: part,
+        window: 2,
+        size,
+      }));
+      return throughput(await runJobs(jobs, { ...timing, serverPid: running.pid }));
+    },
+  };
+}
+
+/** Idle connections: server memory per connection, and the CPU its keepalive pings cost (pinging every second). */
+const idle: Scenario = {
+  id: 'idle',
+  title: 'idle connections: server RSS per connection, keepalive CPU per ping round',
+  unit: 'KiB/conn',
+  quick: true,
+  // websocketd runs one process per connection: 10,000 of them is not a fair fight on 2 cores.
+  applies: (target) => target.name !== 'websocketd',
+  startOptions: { pingMs: 1_000 },
+  async measure(target, running, timing) {
+    await sleep(300);
+    const before = rssBytes(running.pid);
+    let figures: Figures = {};
+    const jobs: Job[] = shares(timing.idleConnections, WORKERS).map((connections) => ({
+      kind: 'idle',
+      url: running.base + target.echoPath,
+      connections,
+      concurrency: 100,
+    }));
+    const outcome = await runJobs(jobs, { durationMs: 0, warmupMs: 0, whenReady: async () => {
+      await sleep(1_000);
+      const after = rssBytes(running.pid);
+      const cpuBefore = cpuMs(running.pid);
+      await sleep(3_000);
+      const rounds = 3;
+      figures = {
+        rssPerConnectionKiB: (after - before) / 1024 / Math.max(1, timing.idleConnections),
+        keepaliveMsPerRound: (cpuMs(running.pid) - cpuBefore) / rounds,
+      };
+    } });
+    return { ...figures, connections: outcome.connections, failures: outcome.failures };
+  },
+};
+
+const storm: Scenario = {
+  id: 'storm',
+  title: 'connect storm: connections opened as fast as possible (100 at a time per thread)',
+  unit: 'connects/s',
+  quick: true,
+  applies: (target) => target.name !== 'websocketd',
+  async measure(target, running, timing) {
+    const jobs: Job[] = shares(timing.stormConnections, WORKERS).map((connections) => ({
+      kind: 'storm',
+      url: running.base + target.echoPath,
+      connections,
+      concurrency: 100,
+    }));
+    const outcome = await runJobs(jobs, { durationMs: 0, warmupMs: 0 });
+    return { perSecond: outcome.connections / (outcome.stormMs / 1000), connections: outcome.connections, failures: outcome.failures };
+  },
+};
+
+const command: Scenario = {
+  id: 'command',
+  title: 'command mode: set/get round trips, SQLite store, 20 connections × 5 in flight',
+  unit: 'commands/s',
+  quick: true,
+  applies: (target) => target.commandPath !== undefined,
+  async measure(target, running, timing) {
+    const jobs: Job[] = shares(20, WORKERS).map((connections) => ({
+      kind: 'command',
+      url: running.base + (target.commandPath ?? ''),
+      connections,
+      inFlight: 5,
+    }));
+    return throughput(await runJobs(jobs, { ...timing, serverPid: running.pid }));
+  },
+};
+
+export const scenarios: Scenario[] = [
+  echo(64, true),
+  echo(1024, false),
+  fanout(100, 64, true),
+  fanout(100, 1024, false),
+  fanout(1000, 64, false),
+  fanout(1000, 1024, false),
+  publishers(64, true),
+  publishers(1024, false),
+  idle,
+  storm,
+  command,
+];

@@ -1,0 +1,145 @@
+/**
+ * The servers measured: resobridge, and the peers people would otherwise use.
+ * Each runs as its own process on 127.0.0.1. A peer that is not installed is
+ * skipped with the command that installs it; the bench installs nothing.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface Running {
+  base: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Server-side ping interval, where the server has one. */
+  pingMs?: number;
+}
+
+export interface Target {
+  name: string;
+  label: string;
+  /** Undefined if it can run here, or how to install it. */
+  missing(): string | undefined;
+  start(options?: StartOptions): Promise<Running>;
+  echoPath: string;
+  /** Channel/broadcast path; undefined when the target cannot fan out. */
+  channelPath?: (channel: string, echo: boolean) => string;
+  /** Command-mode path (resobridge only). */
+  commandPath?: string;
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tsx = ['--import', 'tsx'];
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Starts a process and waits for `ready` in its output (or a TCP accept, for programs that print nothing). */
+async function launch(command: string, args: string[], port: number, ready: RegExp | 'tcp'): Promise<Running> {
+  const child: ChildProcess = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (chunk: Buffer) => (output += String(chunk));
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const deadline = Date.now() + 15_000;
+  while (ready === 'tcp' ? !(await accepts(port)) : !ready.test(output)) {
+    if (child.exitCode !== null) throw new Error(`${command} exited before it was ready:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`${command} was not ready within 15 s:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.stdout?.off('data', collect);
+  child.stderr?.off('data', collect);
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return {
+    base: `ws://127.0.0.1:${port}`,
+    pid: child.pid ?? 0,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+async function accepts(port: number): Promise<boolean> {
+  const { connect } = await import('node:net');
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const has = (command: string, args: string[]) => spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+
+export const resobridge: Target = {
+  name: 'resobridge',
+  label: 'resobridge',
+  missing: () => undefined,
+  async start(options = {}) {
+    const port = await freePort();
+    const store = `sqlite:${join(mkdtempSync(join(tmpdir(), 'resobridge-bench-')), 'bench.db')}`;
+    const args = [...tsx, 'src/cli/main.ts', 'serve', '--port', String(port), '--store', store, '--log-level', 'warn'];
+    if (options.pingMs) args.push('--ping-interval-ms', String(options.pingMs));
+    return launch(process.execPath, args, port, 'tcp');
+  },
+  echoPath: '/echo',
+  channelPath: (channel, echo) => `/channel/${channel}${echo ? '?echo=1' : ''}`,
+  commandPath: '/api',
+};
+
+export const wsMinimal: Target = {
+  name: 'ws',
+  label: 'minimal ws',
+  missing: () => undefined,
+  async start(options = {}) {
+    const port = await freePort();
+    return launch(process.execPath, [...tsx, 'bench/peers/ws-minimal.ts', String(port), String(options.pingMs ?? 0)], port, /ready/);
+  },
+  echoPath: '/echo',
+  channelPath: (channel, echo) => `/channel/${channel}${echo ? '?echo=1' : ''}`,
+};
+
+export const websocketd: Target = {
+  name: 'websocketd',
+  label: 'websocketd cat',
+  missing: () => (has('websocketd', ['--version']) ? undefined : 'install it with: apt-get install -y websocketd'),
+  async start() {
+    const port = await freePort();
+    return launch('websocketd', ['--address=127.0.0.1', `--port=${port}`, '--loglevel=error', 'cat'], port, 'tcp');
+  },
+  echoPath: '/',
+};
+
+export const python: Target = {
+  name: 'python',
+  label: 'Python websockets',
+  missing: () =>
+    has('/usr/bin/python3', ['-c', 'import websockets']) ? undefined : 'install it with: apt-get install -y python3-websockets',
+  async start(options = {}) {
+    const port = await freePort();
+    return launch('/usr/bin/python3', ['bench/peers/py_server.py', String(port), String((options.pingMs ?? 20_000) / 1000)], port, /ready/);
+  },
+  echoPath: '/echo',
+  channelPath: (channel, echo) => `/channel/${channel}${echo ? '?echo=1' : ''}`,
+};
+
+export const allTargets = [resobridge, wsMinimal, websocketd, python];

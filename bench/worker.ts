@@ -1,0 +1,190 @@
+/**
+ * A load-generator thread. The main thread gives it a job (its share of the
+ * connections); it connects, says `ready`, runs on `go`, and on `stop` stops
+ * sending and reports what it measured. Counts only what happened between
+ * go and stop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import WebSocket from 'ws';
+import { newHistogram, nowMicros, record } from './histogram.js';
+import { makePayload, sentAt } from './payload.js';
+import type { Job, WorkerResult } from './jobs.js';
+
+const port = parentPort;
+if (!port) throw new Error('bench/worker.ts runs as a worker thread');
+
+const job = workerData as Job;
+const histogram = newHistogram();
+let running = false;
+let completed = 0;
+let failures = 0;
+const sockets: WebSocket[] = [];
+
+function open(url: string): Promise<WebSocket | undefined> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    socket.once('open', () => {
+      sockets.push(socket);
+      resolve(socket);
+    });
+    socket.once('error', () => {
+      failures++;
+      resolve(undefined);
+    });
+  });
+}
+
+/** Opens `count` connections, at most `concurrency` at a time. */
+async function openMany(urls: string[], concurrency: number): Promise<WebSocket[]> {
+  const opened: WebSocket[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < urls.length) {
+      const url = urls[next++] as string;
+      const socket = await open(url);
+      if (socket) opened.push(socket);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, urls.length) }, lane));
+  return opened;
+}
+
+/** Echo: each connection keeps `inFlight` messages outstanding; latency from the stamp in each reply. */
+function echo(socket: WebSocket, inFlight: number, payload: () => string): () => void {
+  socket.on('message', (data) => {
+    if (!running) return;
+    record(histogram, nowMicros() - sentAt(String(data)));
+    completed++;
+    socket.send(payload());
+  });
+  return () => {
+    for (let i = 0; i < inFlight; i++) socket.send(payload());
+  };
+}
+
+/** Receives channel messages: each one is a delivery, with its latency. */
+function subscribe(socket: WebSocket): void {
+  socket.on('message', (data) => {
+    if (!running) return;
+    record(histogram, nowMicros() - sentAt(String(data)));
+    completed++;
+  });
+}
+
+/**
+ * Publishes with at most `window` messages not yet seen back (the publisher
+ * joins with echo=1, so its own copy confirms the fan-out happened).
+ */
+function publish(socket: WebSocket, window: number, payload: () => string, countOwn: boolean): () => void {
+  socket.on('message', (data) => {
+    if (!running) return;
+    if (countOwn) {
+      record(histogram, nowMicros() - sentAt(String(data)));
+      completed++;
+    }
+    socket.send(payload());
+  });
+  return () => {
+    for (let i = 0; i < window; i++) socket.send(payload());
+  };
+}
+
+async function prepare(): Promise<(() => void)[]> {
+  switch (job.kind) {
+    case 'echo': {
+      const opened = await openMany(Array(job.connections).fill(job.url), 50);
+      return opened.map((socket) => echo(socket, job.inFlight, makePayload(job.size)));
+    }
+    case 'fanout': {
+      const subscribers = await openMany(Array(job.subscribers).fill(job.url), 50);
+      subscribers.forEach(subscribe);
+      if (!job.publisherUrl) return [];
+      const publisher = await open(job.publisherUrl);
+      return publisher ? [publish(publisher, job.window, makePayload(job.size), false)] : [];
+    }
+    case 'publishers': {
+      const opened = await openMany(job.urls, 50);
+      return opened.map((socket) => publishMany(socket, job.window, makePayload(job.size)));
+    }
+    case 'idle':
+      await openMany(Array(job.connections).fill(job.url), job.concurrency);
+      return [];
+    case 'storm': {
+      const started = performance.now();
+      await openMany(Array(job.connections).fill(job.url), job.concurrency);
+      stormMs = performance.now() - started;
+      return [];
+    }
+    case 'command': {
+      const opened = await openMany(Array(job.connections).fill(job.url), 50);
+      return opened.map((socket, index) => commands(socket, index, job.inFlight));
+    }
+  }
+}
+let stormMs = 0;
+
+/** Many publishers: every message received is a delivery; a connection's own echo also frees its window. */
+function publishMany(socket: WebSocket, window: number, payload: () => string): () => void {
+  const mine = new Set<string>();
+  socket.on('message', (data) => {
+    if (!running) return;
+    const text = String(data);
+    if (mine.delete(text)) {
+      const next = payload();
+      mine.add(next);
+      socket.send(next);
+      return;
+    }
+    record(histogram, nowMicros() - sentAt(text));
+    completed++;
+  });
+  return () => {
+    for (let i = 0; i < window; i++) {
+      const next = payload();
+      mine.add(next);
+      socket.send(next);
+    }
+  };
+}
+
+/** Command mode: alternating set and get, `inFlight` outstanding; replies come in order. */
+function commands(socket: WebSocket, index: number, inFlight: number): () => void {
+  const sentTimes: number[] = [];
+  let n = 0;
+  const sendOne = () => {
+    const key = `bench-${index}-${n % 100}`;
+    socket.send(n % 2 === 0 ? `set|${key}|${n}` : `get|${key}`);
+    sentTimes.push(nowMicros());
+    n++;
+  };
+  socket.on('message', () => {
+    if (!running) return;
+    const sent = sentTimes.shift();
+    if (sent !== undefined) record(histogram, nowMicros() - sent);
+    completed++;
+    sendOne();
+  });
+  return () => {
+    for (let i = 0; i < inFlight; i++) sendOne();
+  };
+}
+
+const starters = await prepare();
+port.postMessage({ type: 'ready', connections: sockets.length, failures });
+port.on('message', (message: { type: 'go' | 'reset' | 'stop' }) => {
+  if (message.type === 'go') {
+    running = true;
+    for (const start of starters) start();
+    return;
+  }
+  if (message.type === 'reset') {
+    // End of the warm-up: count from here.
+    completed = 0;
+    histogram.fill(0);
+    return;
+  }
+  running = false;
+  const result: WorkerResult = { completed, failures, connections: sockets.length, stormMs, histogram };
+  for (const socket of sockets) socket.terminate();
+  port.postMessage({ type: 'result', result }, [histogram.buffer as ArrayBuffer]);
+});
