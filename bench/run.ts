@@ -63,7 +63,7 @@ const reports: ScenarioReport[] = [];
 const started = Date.now();
 for (const scenario of chosen) {
   const report: ScenarioReport = { id: scenario.id, title: scenario.title, unit: scenario.unit, results: [] };
-  for (const target of available.filter((t) => scenario.applies(t))) {
+  for (const target of available.filter((t) => scenario.applies(t) && (!t.onlyIn || t.onlyIn.includes(scenario.id)))) {
     process.stdout.write(`  ${scenario.id} · ${target.label} …\r`);
     const running = await target.start(scenario.startOptions);
     try {

@@ -181,6 +181,14 @@ const command: Scenario = {
   },
 };
 
+/** Fan-out to 100 with pacing on at a rate the load never reaches: the cost of the pacer itself. */
+const pacing: Scenario = {
+  ...fanout(100, 64, true),
+  id: 'pacing',
+  title: 'pacing cost: fan-out, 64 B, 1 → 100, unpaced vs paced (rate=100000, never reached)',
+  applies: (target) => target.name.startsWith('resobridge'),
+};
+
 export const scenarios: Scenario[] = [
   echo(64, true),
   echo(1024, false),
@@ -190,6 +198,7 @@ export const scenarios: Scenario[] = [
   fanout(1000, 1024, false),
   publishers(64, true),
   publishers(1024, false),
+  pacing,
   idle,
   storm,
   command,

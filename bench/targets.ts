@@ -33,6 +33,8 @@ export interface Target {
   channelPath?: (channel: string, echo: boolean) => string;
   /** Command-mode path (resobridge only). */
   commandPath?: string;
+  /** Measured only in these scenarios. */
+  onlyIn?: string[];
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -97,13 +99,27 @@ export const resobridge: Target = {
   async start(options = {}) {
     const port = await freePort();
     const store = `sqlite:${join(mkdtempSync(join(tmpdir(), 'resobridge-bench-')), 'bench.db')}`;
-    const args = [...tsx, 'src/cli/main.ts', 'serve', '--port', String(port), '--store', store, '--log-level', 'warn'];
+    // The load generator's clients are apps, not worlds: pacing and inbound limits off (documented options).
+    const args = [...tsx, 'src/cli/main.ts', 'serve', '--port', String(port), '--store', store, '--log-level', 'warn',
+      '--max-outbound-rate', '0', '--inbound-rate', '0', '--inbound-bytes-rate', '0', '--address-inbound-rate', '0',
+      '--handshake-rate', '0', '--max-connections-per-address', '1000000', '--max-connections', '1000000'];
     if (options.pingMs) args.push('--ping-interval-ms', String(options.pingMs));
     return launch(process.execPath, args, port, 'tcp');
   },
-  echoPath: '/echo',
-  channelPath: (channel, echo) => `/channel/${channel}${echo ? '?echo=1' : ''}`,
-  commandPath: '/api',
+  echoPath: '/echo?rate=0',
+  channelPath: (channel, echo) => `/channel/${channel}?rate=0${echo ? '&echo=1' : ''}`,
+  commandPath: '/api?rate=0',
+};
+
+/** resobridge with outbound pacing on (at a rate the load never reaches), to measure what pacing costs. */
+export const resobridgePaced: Target = {
+  ...resobridge,
+  name: 'resobridge-paced',
+  label: 'resobridge, paced',
+  echoPath: '/echo?rate=100000',
+  channelPath: (channel, echo) => `/channel/${channel}?rate=100000${echo ? '&echo=1' : ''}`,
+  commandPath: undefined,
+  onlyIn: ['pacing'],
 };
 
 export const wsMinimal: Target = {
@@ -142,4 +158,4 @@ export const python: Target = {
   channelPath: (channel, echo) => `/channel/${channel}${echo ? '?echo=1' : ''}`,
 };
 
-export const allTargets = [resobridge, wsMinimal, websocketd, python];
+export const allTargets = [resobridge, resobridgePaced, wsMinimal, websocketd, python];

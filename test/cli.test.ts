@@ -25,7 +25,7 @@ test('serve prints the URLs to paste into Resonite, serves them, and stops grace
 });
 
 test('bound to 0.0.0.0, the banner also lists addresses for other machines', async (t) => {
-  const child = spawnCli(['serve', '--port', '0', '--host', '0.0.0.0']);
+  const child = spawnCli(['serve', '--port', '0', '--host', '0.0.0.0', '--allow-anonymous']);
   t.after(() => child.kill('SIGKILL'));
   const { output: banner } = await waitForOutput(child, /Stop: Ctrl\+C/);
   assert.match(banner, /is running on 0\.0\.0\.0:\d+/);

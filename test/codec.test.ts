@@ -73,6 +73,7 @@ test('every message builder uses a tag listed in SERVER_TAGS', () => {
     messages.help(['ping']),
     messages.helpVerb('ping', 'u'),
     messages.error('x', 'y'),
+    messages.dropped(3),
     messages.server('z'),
   ];
   assert.equal(built.length, Object.keys(messages).length);

@@ -124,7 +124,7 @@ test('a custom endpoint gets text and a context; its errors go to that client on
   client.send('fail');
   assert.equal(await client.next(), 'error|/shout|cannot shout that');
   const other = await TestClient.connect(t, `ws://127.0.0.1:${port}/shout?loud=1`);
-  assert.match(await other.next(), /^error\|query\|unknown option "loud"; this endpoint understands name, ns, volume/);
+  assert.match(await other.next(), /^error\|query\|unknown option "loud"; this endpoint understands name, ns, rate, token, volume/);
 });
 
 test('server.publish and server.store reach clients like any other sender', async (t) => {

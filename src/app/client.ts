@@ -3,6 +3,7 @@
  * to channels, join and leave them, watch keys, and use the store within the
  * client's namespace. Everything it joined or watched is undone when it leaves.
  */
+import { mayChannel, mayWriteKeys, type Grant } from '../auth/access.js';
 import type { Hub, Membership } from '../hub/hub.js';
 import { Message } from '../protocol/message.js';
 import { messages } from '../protocol/messages.js';
@@ -52,14 +53,17 @@ export interface ClientServices {
   maxHistory: number;
 }
 
-/** The store within one namespace. */
-export function scopedStore(keyvalue: KeyValue, ns: string): ScopedStore {
+/** The store within one namespace, for a client whose token may or may not change keys. */
+export function scopedStore(keyvalue: KeyValue, ns: string, grant?: Grant): ScopedStore {
+  const writable = () => {
+    if (grant && !mayWriteKeys(grant)) throw new RequestError(`the token "${grant.name}" may only read keys`);
+  };
   return {
     get: (key) => keyvalue.get(ns, key),
-    set: (key, value) => keyvalue.set(ns, key, formatValue(value)),
-    delete: (key) => keyvalue.delete(ns, key),
+    set: async (key, value) => (writable(), keyvalue.set(ns, key, formatValue(value))),
+    delete: async (key) => (writable(), keyvalue.delete(ns, key)),
     keys: (prefix = '') => keyvalue.keys(ns, prefix),
-    incr: (key, by = 1) => keyvalue.incr(ns, key, by),
+    incr: async (key, by = 1) => (writable(), keyvalue.incr(ns, key, by)),
   };
 }
 
@@ -81,7 +85,7 @@ export class Client implements ConnectionContext {
     /** Namespace for the client's keys (`?ns=`). */
     private readonly ns: string,
   ) {
-    this.store = scopedStore(services.keyvalue, ns);
+    this.store = scopedStore(services.keyvalue, ns, connection.grant);
   }
 
   send(message: Message | string, ...values: Value[]): void {
@@ -89,13 +93,15 @@ export class Client implements ConnectionContext {
   }
 
   publish(channel: string, text: string): void {
-    const membership = this.memberships.get(checkChannel(channel));
+    this.allowed(checkChannel(channel), 'write');
+    const membership = this.memberships.get(channel);
     if (membership) membership.publish(text);
     else this.services.hub.publish({ type: 'message', channel, senderName: this.connection.name, text });
   }
 
   join(channel: string, history = 0): void {
-    if (this.memberships.has(checkChannel(channel))) return;
+    this.allowed(checkChannel(channel), 'read');
+    if (this.memberships.has(channel)) return;
     const { echo, presence } = this.joinDefaults;
     const membership = this.services.hub.join(channel, this.connection, {
       relay: false,
@@ -113,10 +119,18 @@ export class Client implements ConnectionContext {
 
   watch(key: string): void {
     if (this.watches.has(key)) return;
+    // Only the latest value of a key matters: if the client is behind, older ones are replaced.
+    const delivery = { coalesce: `value:${key}` };
     const stop = this.services.keyvalue.watch(this.ns, key, (value) =>
-      this.send(value === undefined ? messages.missing(key) : messages.value(key, value)),
+      this.connection.sendMessage(value === undefined ? messages.missing(key) : messages.value(key, value), delivery),
     );
     this.watches.set(key, stop);
+  }
+
+  private allowed(channel: string, want: 'read' | 'write'): void {
+    if (!mayChannel(this.connection.grant, channel, want)) {
+      throw new RequestError(`the token "${this.connection.grant.name}" may not ${want === 'read' ? 'join' : 'publish to'} channel "${channel}"`);
+    }
   }
 
   unwatch(key: string): void {

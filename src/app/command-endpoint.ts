@@ -20,6 +20,7 @@ const MAX_WAITING = 256;
 
 export function commandEndpoint(commands: Commands, log: Logger) {
   const endpoint: Endpoint<{ format: ReturnType<typeof choice<'line' | 'json'>>; echo: ReturnType<typeof flag>; presence: ReturnType<typeof flag> }> = {
+    kind: 'api',
     path: '/api',
     example: '/api?ns=my-world',
     summary: 'command mode: get/set/watch keys, join/pub channels; send help for the list',

@@ -32,6 +32,7 @@ export function customEndpoint(
     }
   };
   return {
+    kind: 'custom',
     path,
     example: path,
     summary: handlers.summary ?? 'a custom endpoint',

@@ -6,7 +6,7 @@ import { VERSION } from '../version.js';
 
 export function bannerText(server: ResobridgeServer, address: AddressInfo): string {
   const { host } = server.config;
-  const bases = reachableBases(host, address);
+  const bases = reachableBases(host, address, server.secure);
   const local = bases.filter((b) => !b.lan);
   const lan = bases.filter((b) => b.lan);
   const lines = [`resobridge ${VERSION} is running on ${host}:${address.port}.`, ''];
@@ -27,7 +27,7 @@ export function bannerText(server: ResobridgeServer, address: AddressInfo): stri
   if (isLoopback(host)) {
     lines.push('', 'Only this computer can connect. To let others on your network in, start with --host 0.0.0.0.');
   }
-  const httpBase = (local[0] ?? lan[0])?.base.replace(/^ws:/, 'http:') ?? '';
+  const httpBase = (local[0] ?? lan[0])?.base.replace(/^ws/, 'http') ?? '';
   lines.push('', `Health check: ${httpBase}/healthz    Stop: Ctrl+C`, '');
   return lines.join('\n');
 }
@@ -43,7 +43,7 @@ function urlLines(server: ResobridgeServer, base: string): string[] {
 
 /** The same URLs as data, for JSON logs. */
 export function bannerUrls(server: ResobridgeServer, address: AddressInfo): string[] {
-  return reachableBases(server.config.host, address).flatMap(({ base }) =>
+  return reachableBases(server.config.host, address, server.secure).flatMap(({ base }) =>
     endpointUrls(base, server.endpoints).map(({ url }) => url),
   );
 }

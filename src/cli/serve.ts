@@ -29,15 +29,17 @@ export function serveCommand(): Command {
   return command.action(serve);
 }
 
-async function serve(options: Record<string, string | undefined>): Promise<void> {
-  const { config: file, ...flags } = options;
+async function serve(options: Record<string, string | boolean | undefined>): Promise<void> {
+  const { config: file, ...given } = options;
+  // A yes/no flag given without a value (--allow-anonymous) means yes.
+  const flags = Object.fromEntries(Object.entries(given).map(([key, value]) => [key, value === true ? 'yes' : value]));
   let server: ResobridgeServer;
   let log: Logger;
   try {
     const config = loadConfig({
       flags: flags as Partial<Record<ConfigKey, string>>,
       env: process.env,
-      file: file ?? process.env[CONFIG_FILE_ENV],
+      file: (typeof file === 'string' ? file : undefined) ?? process.env[CONFIG_FILE_ENV],
     });
     log = createLogger(config);
     server = createServer({ ...config, logger: log });
@@ -78,4 +80,14 @@ function stopOnSignals(server: ResobridgeServer, log: Logger): void {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // SIGHUP (Linux, macOS): re-read a renewed TLS certificate; connections stay up.
+  if (server.secure && process.platform !== 'win32') {
+    process.on('SIGHUP', () => {
+      try {
+        server.reloadTls();
+      } catch (error) {
+        log.error({ err: error }, 'TLS reload failed; keeping the old certificate');
+      }
+    });
+  }
 }

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { DEFAULT_SQLITE_PATH, STORE_SETTING } from '../store/store-setting.js';
-import { parseInteger, type Parsed } from './text-values.js';
+import { TOKENS_SCHEMA, type TokenSpec } from '../auth/token-spec.js';
+import { BOOLEAN_WORDS, parseBoolean, parseInteger, type Parsed } from './text-values.js';
 
 export interface Field<T> {
   schema: z.ZodType<T>;
@@ -40,6 +41,42 @@ function text(def: string, placeholder: string, help: string): Field<string> {
     allowed: 'a non-empty text',
     placeholder,
     fromText: (value) => (value.trim() === '' ? { ok: false } : { ok: true, value: value.trim() }),
+  };
+}
+
+/** Yes or no; as a flag it needs no value (`--allow-anonymous`). */
+function boolean(def: boolean, help: string): Field<boolean> {
+  return { schema: z.boolean(), default: def, help, allowed: BOOLEAN_WORDS, placeholder: '[yes|no]', fromText: parseBoolean };
+}
+
+/** A file path, or empty for none. */
+function optionalPath(placeholder: string, help: string): Field<string> {
+  return {
+    schema: z.string(),
+    default: '',
+    help,
+    allowed: 'a file path',
+    placeholder,
+    fromText: (value) => ({ ok: true, value: value.trim() }),
+  };
+}
+
+/** Structured settings (a list in the config file); as a flag or env var, the same as JSON. */
+function structured<T>(schema: z.ZodType<T>, def: T, allowed: string, placeholder: string, help: string): Field<T> {
+  return {
+    schema,
+    default: def,
+    help,
+    allowed,
+    placeholder,
+    fromText(value) {
+      try {
+        const parsed = schema.safeParse(JSON.parse(value));
+        return parsed.success ? { ok: true, value: parsed.data } : { ok: false };
+      } catch {
+        return { ok: false };
+      }
+    },
   };
 }
 
@@ -112,9 +149,44 @@ export const fields = {
     "wait after a final message before closing, so Resonite receives it",
   ),
   shutdownTimeoutMs: integer(100, 60_000, 5_000, '<ms>', 'longest a graceful shutdown may take before connections are cut'),
+  outboundRate: integer(0, 100_000, 30, '<per-second>', 'messages per second sent to each client (a world handles tens, not thousands); 0 = unpaced'),
+  outboundBurst: integer(1, 100_000, 10, '<count>', 'messages that may go at once after a quiet spell'),
+  outboundQueue: integer(1, 100_000, 200, '<count>', 'messages that may wait per client; past it channel messages drop oldest-first'),
+  maxOutboundRate: integer(0, 100_000, 1_000, '<per-second>', 'highest ?rate= a client may ask for; 0 = no cap (clients may then ask for rate=0, unpaced)'),
+  endpointRates: pattern(
+    '',
+    /^(|[a-z/][\w/.-]*=\d+(,[a-z/][\w/.-]*=\d+)*)$/,
+    'a list like channel=20,api=60 (endpoint=messages per second)',
+    '<list>',
+    'outboundRate for particular endpoints, e.g. channel=20,api=60,echo=100',
+  ),
+  maxBufferedBytes: integer(
+    1_024,
+    256 * 1024 * 1024,
+    1024 * 1024,
+    '<bytes>',
+    'bytes waiting in a client socket before its channel messages are held back; 8 times this closes it (it stopped reading)',
+  ),
+  inboundRate: integer(0, 1_000_000, 100, '<per-second>', 'messages per second a client may send (with a burst of twice that); 0 = no limit'),
+  inboundBytesRate: integer(0, 1024 * 1024 * 1024, 1024 * 1024, '<bytes-per-second>', 'bytes per second a client may send; 0 = no limit'),
+  addressInboundRate: integer(0, 1_000_000, 500, '<per-second>', 'messages per second all clients from one address may send together; 0 = no limit'),
+  maxConnections: integer(1, 1_000_000, 20_000, '<count>', 'connections the server accepts in total'),
+  maxConnectionsPerAddress: integer(1, 1_000_000, 100, '<count>', 'connections one address may hold'),
+  handshakeRate: integer(0, 1_000_000, 50, '<per-second>', 'new connections per second from one address; 0 = no limit'),
+  tokens: structured<TokenSpec[]>(
+    TOKENS_SCHEMA,
+    [],
+    'a list of tokens, each with a name, a token (or its sha256) and what it allows (see docs/security.md)',
+    '<json>',
+    'access tokens and what each may use; with none, the server is open (see docs/security.md)',
+  ),
+  allowAnonymous: boolean(false, 'allow listening on a non-loopback address with no tokens (anyone who can reach it may use it)'),
+  trustProxy: boolean(false, 'take the client address from X-Forwarded-For (only behind your own reverse proxy)'),
+  tlsCert: optionalPath('<file>', 'PEM certificate (chain) for wss://; reloaded on SIGHUP'),
+  tlsKey: optionalPath('<file>', 'PEM private key for wss://; reloaded on SIGHUP'),
   logLevel: choice(LOG_LEVELS, 'info', '<level>', 'how much to log'),
   logFormat: choice(LOG_FORMATS, 'auto', '<format>', 'pretty for people, json for log collectors, auto (pretty on a terminal)'),
-} satisfies Record<string, Field<number> | Field<string>>;
+} satisfies Record<string, Field<number> | Field<string> | Field<boolean> | Field<TokenSpec[]>>;
 
 export type ConfigKey = keyof typeof fields;
 export const configKeys = Object.keys(fields) as ConfigKey[];

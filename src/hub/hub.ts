@@ -8,13 +8,15 @@
 import type { Encoding, Message } from '../protocol/message.js';
 import { messages } from '../protocol/messages.js';
 import { TextFrame } from '../protocol/text-frame.js';
+import type { Delivery } from '../server/pacer.js';
 import type { Broker, ChannelEvent, ChannelMessage } from './broker.js';
 
 /** What the hub needs of a connection: somewhere to send text, a name, and how it reads messages. */
 export interface Recipient {
   readonly name: string;
   readonly encoding: Encoding;
-  send(text: string | TextFrame): boolean;
+  /** Channel traffic goes as 'stream': droppable (oldest first) when the client cannot keep up. */
+  send(text: string | TextFrame, delivery: Delivery): boolean;
 }
 
 export interface JoinOptions {
@@ -125,8 +127,8 @@ export class Hub {
       .then((history) => {
         const live = member.pending ?? [];
         member.pending = undefined;
-        for (const event of history) member.recipient.send(encoderFor(event)(member));
-        for (const text of live) member.recipient.send(text);
+        for (const event of history) member.recipient.send(encoderFor(event)(member), 'stream');
+        for (const text of live) member.recipient.send(text, 'stream');
       });
   }
 }
@@ -149,5 +151,5 @@ function encoderFor(event: ChannelEvent): (member: Member) => TextFrame {
 
 function send(member: Member, text: TextFrame): void {
   if (member.pending) member.pending.push(text);
-  else member.recipient.send(text);
+  else member.recipient.send(text, 'stream');
 }

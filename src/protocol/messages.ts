@@ -31,11 +31,13 @@ export const messages = {
   helpVerb: (verb: string, usage: string) => new Message('help', [['verb', verb], ['usage', usage]]),
   /** Something was wrong: `error|<verb or topic>|<what, and what to send instead>`. */
   error: (topic: string, text: string) => new Message('error', [['topic', topic], ['text', text]]),
+  /** Messages to this client were dropped because it could not keep up (pacing): `dropped|<count>`. */
+  dropped: (count: number) => new Message('dropped', [['count', count]]),
   /** News from the server itself, e.g. `server|shutting down`. */
   server: (text: string) => new Message('server', [['text', text]]),
 } as const;
 
 /** Tags of everything the server can send (custom commands may add their own). */
-export const SERVER_TAGS = ['pong', 'ok', 'value', 'missing', 'keys', 'msg', 'joined', 'left', 'help', 'error', 'server'] as const;
+export const SERVER_TAGS = ['pong', 'ok', 'value', 'missing', 'keys', 'msg', 'joined', 'left', 'help', 'error', 'dropped', 'server'] as const;
 
 export type { Value };

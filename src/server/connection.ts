@@ -6,8 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
+import type { Grant } from '../auth/access.js';
 import type { Encoding, Message } from '../protocol/message.js';
+import { messages } from '../protocol/messages.js';
 import { TextFrame } from '../protocol/text-frame.js';
+import { Pacer, type Delivery, type PacerOptions } from './pacer.js';
 
 /** Close codes used by the server (RFC 6455 §7.4.1). */
 export const CloseCode = {
@@ -20,11 +23,23 @@ export const CloseCode = {
 } as const;
 
 export interface ConnectionInfo {
-  /** URL path the client connected to, e.g. `/channel/lobby`. */
+  /** URL path the client connected to, e.g. `/channel/lobby` (any token in it redacted). */
   path: string;
   query: URLSearchParams;
   remoteAddress: string;
 }
+
+export interface ConnectionOptions {
+  closeLingerMs: number;
+  pacing: PacerOptions;
+  /** Past this many bytes waiting in the socket, droppable messages are held back or dropped. */
+  maxBufferedBytes: number;
+}
+
+/** A client whose socket holds this many times maxBufferedBytes has stopped reading: it is closed. */
+const HARD_BUFFER_FACTOR = 8;
+/** Longest wait for a client to answer our close frame before the socket is cut. */
+const CLOSE_HANDSHAKE_MS = 5_000;
 
 export class Connection {
   /** Short random id, unique enough to tell connections apart in logs. */
@@ -35,6 +50,8 @@ export class Connection {
   readonly remoteAddress: string;
   /** Display name: `?name=` or a generated one. */
   name: string;
+  /** What this client's token allows. */
+  grant: Grant = { name: 'anonymous', scopes: 'all' };
   messagesIn = 0;
   messagesOut = 0;
   /** How this client reads server messages: lines (worlds) or JSON (apps that asked for `?format=json`). */
@@ -45,16 +62,44 @@ export class Connection {
   readonly closed: Promise<void>;
   private closing = false;
 
+  private pacer: Pacer;
+
   constructor(
     private readonly socket: WebSocket,
     info: ConnectionInfo,
-    private readonly closeLingerMs: number,
+    private readonly options: ConnectionOptions,
   ) {
     this.path = info.path;
     this.query = info.query;
     this.remoteAddress = info.remoteAddress;
     this.name = `guest-${this.id}`;
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    this.pacer = this.makePacer(options.pacing);
+  }
+
+  /** Changes this connection's outbound pacing (e.g. from `?rate=`). */
+  pace(pacing: PacerOptions): void {
+    this.pacer.stop();
+    this.pacer = this.makePacer(pacing);
+  }
+
+  /** Messages dropped because this client could not keep up. */
+  get dropped(): number {
+    return this.pacer.droppedTotal;
+  }
+
+  /** Messages waiting for the pacer. */
+  get queued(): number {
+    return this.pacer.queued;
+  }
+
+  private makePacer(pacing: PacerOptions): Pacer {
+    return new Pacer(
+      pacing,
+      (frame) => this.write(frame),
+      () => this.socket.bufferedAmount > this.options.maxBufferedBytes,
+      (count) => messages.dropped(count).frame(this.encoding),
+    );
   }
 
   /** True until the server has started to close this connection, or the client left. */
@@ -62,21 +107,33 @@ export class Connection {
     return !this.closing && this.socket.readyState === this.socket.OPEN;
   }
 
-  /** Sends one text message. Returns false if the connection is closing. */
-  send(text: string | TextFrame): boolean {
-    let data: string | Buffer;
-    if (typeof text === 'string') data = text;
-    else if (text instanceof TextFrame) data = text.bytes;
-    else throw new TypeError('Connection.send takes text only: Resonite cannot receive binary');
+  /**
+   * Sends one text message, paced (see Pacer). `delivery` says what may happen
+   * to it if the client cannot keep up. Returns false if the connection is closing.
+   */
+  send(text: string | TextFrame, delivery: Delivery = 'reply'): boolean {
+    if (typeof text !== 'string' && !(text instanceof TextFrame)) {
+      throw new TypeError('Connection.send takes text only: Resonite cannot receive binary');
+    }
     if (!this.isOpen) return false;
-    this.socket.send(data, { binary: false });
-    this.messagesOut++;
+    this.pacer.push(text, delivery);
     return true;
   }
 
   /** Sends a server message in this client's encoding. */
-  sendMessage(message: Message): boolean {
-    return this.send(message.frame(this.encoding));
+  sendMessage(message: Message, delivery: Delivery = 'reply'): boolean {
+    return this.send(message.frame(this.encoding), delivery);
+  }
+
+  /** The one place that writes to the socket: always a text frame. */
+  private write(frame: string | TextFrame): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (this.socket.bufferedAmount > this.options.maxBufferedBytes * HARD_BUFFER_FACTOR) {
+      void this.close(CloseCode.policyViolation, 'too slow: the client stopped reading');
+      return;
+    }
+    this.socket.send(typeof frame === 'string' ? frame : frame.bytes, { binary: false });
+    this.messagesOut++;
   }
 
   /**
@@ -86,19 +143,26 @@ export class Connection {
    */
   close(code: number, reason: string, finalMessage?: Message): Promise<void> {
     if (!this.isOpen) return Promise.resolve();
-    if (finalMessage) this.sendMessage(finalMessage);
+    // The final message skips the queue: it is the last thing this client gets.
+    if (finalMessage) this.write(finalMessage.frame(this.encoding));
     this.closing = true;
+    this.pacer.stop();
     return new Promise((resolve) => {
       setTimeout(() => {
-        if (this.socket.readyState === this.socket.OPEN) this.socket.close(code, truncateReason(reason));
+        if (this.socket.readyState === this.socket.OPEN) {
+          this.socket.close(code, truncateReason(reason));
+          // A client that never answers the close frame is cut, so its memory is freed.
+          setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_MS).unref();
+        }
         resolve();
-      }, this.closeLingerMs);
+      }, this.options.closeLingerMs);
     });
   }
 
   /** Drops the connection at once, without a close handshake (for clients that stopped answering). */
   terminate(): void {
     this.closing = true;
+    this.pacer.stop();
     this.socket.terminate();
   }
 

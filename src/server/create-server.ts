@@ -5,36 +5,43 @@
  *
  * Flow: socket → Connection → endpoint session → hub / commands → Connection(s).
  */
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
+import { Access } from '../auth/access.js';
 import type { Args } from '../app/args.js';
 import { registerBuiltins } from '../app/builtins.js';
-import { Client, scopedStore, type ConnectionContext, type ScopedStore } from '../app/client.js';
+import { scopedStore, type ConnectionContext, type ScopedStore } from '../app/client.js';
 import { commandEndpoint } from '../app/command-endpoint.js';
 import { Commands, type CommandSpec } from '../app/commands.js';
 import { customEndpoint, type EndpointHandlers } from '../app/custom-endpoint.js';
+import { ConfigError } from '../config/errors.js';
 import type { Config } from '../config/fields.js';
 import { resolveConfig } from '../config/load.js';
 import { Hub } from '../hub/hub.js';
 import { MemoryBroker } from '../hub/memory-broker.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import type { Message } from '../protocol/message.js';
 import { messages } from '../protocol/messages.js';
 import { KeyValue } from '../store/keyvalue.js';
 import { openStore } from '../store/open-store.js';
 import { within } from '../util/timeout.js';
 import { VERSION } from '../version.js';
-import { CloseCode, Connection } from './connection.js';
-import type { Endpoint, Session } from './endpoint.js';
+import { accept } from './accept.js';
+import { CloseCode, type Connection } from './connection.js';
+import type { Endpoint } from './endpoint.js';
 import { channelEndpoint } from './endpoints/channel.js';
 import { echoEndpoint } from './endpoints/echo.js';
+import { decide } from './handshake.js';
 import { httpHandler } from './http-handler.js';
 import { refuseUpgrade } from './http-pages.js';
+import { InboundLimits } from './inbound-limits.js';
 import { Keepalive } from './keepalive.js';
 import { explainListenError } from './listen-error.js';
-import { commonOptions, DEFAULT_NAMESPACE, readQuery } from './query-options.js';
+import { DEFAULT_NAMESPACE } from './query-options.js';
 import { route } from './router.js';
+import { readTls } from './tls.js';
+import { isLoopback } from './urls.js';
 
 export interface ServerOptions extends Partial<Config> {
   /** Where logs go; by default one is made from logLevel and logFormat. */
@@ -48,6 +55,8 @@ export interface ResobridgeServer {
   readonly endpoints: readonly Endpoint[];
   /** Where it listens, once listen() has resolved. */
   readonly address: AddressInfo | null;
+  /** True when serving wss:// (tlsCert and tlsKey set). */
+  readonly secure: boolean;
   /** Opens the store, then listens. */
   listen(): Promise<AddressInfo>;
   /** Graceful shutdown: stop accepting, tell every client, linger, close with 1001, close the store. */
@@ -64,6 +73,8 @@ export interface ResobridgeServer {
   publish(channel: string, text: string, from?: string): void;
   /** The store within one namespace; available once listen() has resolved. */
   store(ns?: string): ScopedStore;
+  /** Reads tlsCert and tlsKey again (after a renewal) without dropping connections; the CLI does this on SIGHUP. */
+  reloadTls(): void;
 }
 
 /**
@@ -78,6 +89,14 @@ const MAX_KEYS_LISTED = 100;
 export function createServer(options: ServerOptions = {}): ResobridgeServer {
   const { logger: givenLogger, ...settings } = options;
   const config = resolveConfig(settings);
+  const access = new Access(config.tokens);
+  if (access.open && !isLoopback(config.host) && !config.allowAnonymous) {
+    throw new ConfigError(
+      `resobridge would listen on ${config.host}, where other machines can reach it, with no tokens configured: anyone could use it. ` +
+        'Configure tokens (see docs/security.md), or start with --allow-anonymous if everyone who can reach it may use it (e.g. a trusted home network).',
+    );
+  }
+  const tls = readTls(config.tlsCert, config.tlsKey);
   const log = givenLogger ?? createLogger(config);
   const startedAt = Date.now();
   const hub = new Hub(new MemoryBroker(config.maxHistory), (error, channel) =>
@@ -88,6 +107,16 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   const endpoints: Endpoint[] = [echoEndpoint, channelEndpoint(hub, config.maxHistory), commandEndpoint(commands, log)];
   const hooks = { connect: [] as ConnectionHook[], disconnect: [] as ConnectionHook[] };
   const connections = new Set<Connection>();
+  const limits = new InboundLimits(config);
+  const endpointRates = new Map(
+    config.endpointRates
+      .split(',')
+      .filter(Boolean)
+      .map((entry) => {
+        const [kind = '', rate = '0'] = entry.split('=');
+        return [kind.replace(/^\//, ''), Number(rate)] as const;
+      }),
+  );
   let keyvalue: KeyValue | undefined;
   const wss = new WebSocketServer({ noServer: true, maxPayload: readLimit(config.maxMessageBytes), perMessageDeflate: false });
   const health = () => ({
@@ -97,7 +126,8 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     connections: connections.size,
     channels: hub.channelCount,
   });
-  const http = createHttpServer(httpHandler(endpoints, { health }));
+  const handler = httpHandler(endpoints, { health }, tls !== undefined);
+  const http: HttpServer | HttpsServer = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
   // Answer every request promptly; never leave a half-open handshake hanging.
   http.headersTimeout = 10_000;
   http.requestTimeout = 15_000;
@@ -105,109 +135,38 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   let closing = false;
   let closed: Promise<void> | undefined;
 
+  const runHooks = (client: ConnectionContext, what: 'connect' | 'disconnect') => {
+    for (const hook of hooks[what]) {
+      const failed = (error: unknown) => log.error({ err: error, conn: client.connection.id }, `${what} hook failed`);
+      try {
+        Promise.resolve(hook(client)).catch(failed);
+      } catch (error) {
+        failed(error);
+      }
+    }
+  };
+
   http.on('upgrade', (req, socket: Socket, head: Buffer) => {
     socket.on('error', (error) => log.debug({ err: error }, 'handshake socket error'));
-    if (closing || !keyvalue) return refuseUpgrade(socket, 503, 'The server is not running right now (starting or stopping). Try again in a moment.');
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const found = route(endpoints, url.pathname);
-    if (!('endpoint' in found)) {
-      log.info({ path: url.pathname, remote: socket.remoteAddress, status: found.status }, 'handshake refused');
-      return refuseUpgrade(socket, found.status, found.reason);
-    }
     const store = keyvalue;
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new Connection(
-        ws,
-        { path: url.pathname, query: url.searchParams, remoteAddress: socket.remoteAddress ?? 'unknown' },
-        config.closeLingerMs,
-      );
-      accept(ws, connection, store, found.endpoint, found.params);
-    });
+    if (closing || !store) return refuseUpgrade(socket, 503, 'The server is not running right now (starting or stopping). Try again in a moment.');
+    const decision = decide(req, socket, { endpoints, access, limits, trustProxy: config.trustProxy });
+    if (!decision.ok) {
+      log.info({ path: decision.path, remote: decision.remoteAddress, status: decision.status }, 'handshake refused');
+      return refuseUpgrade(socket, decision.status, decision.reason);
+    }
+    wss.handleUpgrade(req, socket, head, (ws) =>
+      accept(ws, decision.admitted, {
+        config,
+        log,
+        services: { hub, keyvalue: store, maxHistory: config.maxHistory },
+        limits,
+        connections,
+        endpointRates,
+        hooks: runHooks,
+      }),
+    );
   });
-
-  function accept(ws: WebSocket, connection: Connection, store: KeyValue, endpoint: Endpoint, params: Record<string, string>): void {
-    const { values, errors } = readQuery({ ...commonOptions, ...endpoint.options }, connection.query);
-    if (values.name) connection.name = values.name;
-    const about = { conn: connection.id, path: connection.path, ...params, remote: connection.remoteAddress, name: connection.name };
-    connections.add(connection);
-    log.info(about, 'connected');
-    for (const error of errors) connection.sendMessage(messages.error('query', error));
-    const client = new Client(connection, { hub, keyvalue: store, maxHistory: config.maxHistory }, values.ns);
-    runHooks(hooks.connect, client, 'connect');
-    const session = guarded(connection, () => endpoint.open(client, params, values));
-
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      connection.markAlive();
-      connection.messagesIn++;
-      const bytes = data as Buffer;
-      if (isBinary) {
-        connection.sendMessage(messages.error('binary', 'this server takes text messages only; the binary message was ignored'));
-      } else if (bytes.length > config.maxMessageBytes) {
-        void connection.close(
-          CloseCode.messageTooBig,
-          'message too big',
-          messages.error('size', `a message of ${bytes.length} bytes is over this server's limit of ${config.maxMessageBytes} bytes; closing`),
-        );
-      } else if (connection.isOpen) {
-        session.message(bytes.toString());
-      }
-    });
-    ws.on('pong', () => connection.markAlive());
-    ws.on('error', (error) => log.info({ ...about, err: error.message }, 'client protocol error'));
-    ws.once('close', (code: number, reason: Buffer) => {
-      connections.delete(connection);
-      session.close();
-      client.dispose();
-      runHooks(hooks.disconnect, client, 'disconnect');
-      log.info(
-        {
-          ...about,
-          code,
-          reason: reason.toString() || undefined,
-          durationMs: Date.now() - connection.connectedAt,
-          messagesIn: connection.messagesIn,
-          messagesOut: connection.messagesOut,
-        },
-        'disconnected',
-      );
-    });
-  }
-
-  function runHooks(list: ConnectionHook[], client: Client, what: string): void {
-    for (const hook of list) {
-      try {
-        Promise.resolve(hook(client)).catch((error: unknown) => log.error({ err: error, conn: client.connection.id }, `${what} hook failed`));
-      } catch (error) {
-        log.error({ err: error, conn: client.connection.id }, `${what} hook failed`);
-      }
-    }
-  }
-
-  /** An endpoint that throws costs that client an error message (or, on open, its connection), never the server. */
-  function guarded(connection: Connection, open: () => Session): Session {
-    const fail = (what: string, error: unknown): Message => {
-      log.error({ err: error, conn: connection.id, path: connection.path }, `endpoint failed on ${what}`);
-      return messages.error('internal', 'the server failed to handle that; see its log');
-    };
-    let session: Session;
-    try {
-      session = open();
-    } catch (error) {
-      void connection.close(CloseCode.internalError, 'internal error', fail('open', error));
-      return { message: () => {}, close: () => {} };
-    }
-    const attempt = (what: string, action: () => void) => {
-      try {
-        action();
-      } catch (error) {
-        connection.sendMessage(fail(what, error));
-      }
-    };
-    return {
-      message: (text) => attempt('message', () => session.message(text)),
-      close: () => attempt('close', () => session.close()),
-    };
-  }
 
   async function shutdown(): Promise<void> {
     closing = true;
@@ -231,6 +190,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   const server: ResobridgeServer = {
     config,
     endpoints,
+    secure: tls !== undefined,
     get address() {
       const address = http.address();
       return address && typeof address === 'object' ? address : null;
@@ -276,6 +236,12 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     },
     publish(channel, text, from = 'server') {
       hub.publish({ type: 'message', channel, senderName: from, text });
+    },
+    reloadTls() {
+      const files = readTls(config.tlsCert, config.tlsKey);
+      if (!files || !('setSecureContext' in http)) return;
+      http.setSecureContext({ cert: files.cert, key: files.key });
+      log.info('TLS certificate reloaded');
     },
     store(ns = DEFAULT_NAMESPACE) {
       if (!keyvalue) throw new Error('The store opens in listen(); call store() after listen() has resolved.');

@@ -23,6 +23,8 @@ export type PathMatch =
 type Options = Record<string, QueryOption<unknown>>;
 
 export interface Endpoint<S extends Options = Options> {
+  /** What access it needs (see auth/scopes.ts) and which endpointRates entry paces it. */
+  kind: 'echo' | 'channel' | 'api' | 'custom';
   /** The path as people write it, e.g. `/channel/<name>`. */
   path: string;
   /** A path with options that works as is, e.g. `/channel/lobby?presence=1`. */

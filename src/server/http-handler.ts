@@ -13,11 +13,12 @@ export interface HealthSource {
   health(): Record<string, unknown>;
 }
 
-export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource) {
+export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource, secure: boolean) {
+  const scheme = secure ? 'wss' : 'ws';
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const host = req.headers.host ?? 'localhost';
-    const urls = endpointUrls(`ws://${host}`, endpoints);
+    const urls = endpointUrls(`${scheme}://${host}`, endpoints);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendPage(req, res, {
         status: 405,
@@ -47,7 +48,7 @@ export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource
         status: 426,
         title: 'This is a WebSocket address',
         paragraphs: [
-          `Put ws://${host}${url.pathname}${url.search} (starting with ws://, not http://) into the URL field of ` +
+          `Put ${scheme}://${host}${url.pathname}${url.search} (starting with ${scheme}://, not http${secure ? 's' : ''}://) into the URL field of ` +
             "a WebsocketClient in Resonite. A browser or an http:// link can't use it.",
         ],
         urls,

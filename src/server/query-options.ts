@@ -84,8 +84,19 @@ export function namespace(): QueryOption<string> {
   };
 }
 
-/** Options every endpoint understands. */
-export const commonOptions = { name: displayName(), ns: namespace() };
+/** A whole number from 0, any size (checked against the server's limits by the caller). */
+export function wholeNumber(): QueryOption<number | undefined> {
+  return {
+    default: undefined,
+    read(text) {
+      const parsed = parseInteger(text, 0, Number.MAX_SAFE_INTEGER);
+      return parsed.ok ? { value: parsed.value } : { error: 'must be a whole number from 0' };
+    },
+  };
+}
+
+/** Options every endpoint understands. `token` is read at the handshake (and never logged). */
+export const commonOptions = { name: displayName(), ns: namespace(), rate: wholeNumber(), token: anyText() };
 
 export function readQuery<S extends Record<string, QueryOption<unknown>>>(
   specs: S,

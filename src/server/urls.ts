@@ -18,20 +18,20 @@ export interface EndpointUrl {
   summary: string;
 }
 
-/** `ws://host:port` for the given host, with IPv6 addresses in brackets. */
-export function wsBase(host: string, port: number): string {
-  return `ws://${host.includes(':') ? `[${host}]` : host}:${port}`;
+/** `ws://host:port` (or `wss://`) for the given host, with IPv6 addresses in brackets. */
+export function wsBase(host: string, port: number, secure = false): string {
+  return `${secure ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** Base URLs that reach a server bound to `host`: localhost, plus this machine's LAN addresses when bound to all. */
-export function reachableBases(host: string, address: AddressInfo): { base: string; lan: boolean }[] {
-  if (isLoopback(host)) return [{ base: wsBase('localhost', address.port), lan: false }];
-  if (!isWildcard(host)) return [{ base: wsBase(host, address.port), lan: !isLoopback(host) }];
+export function reachableBases(host: string, address: AddressInfo, secure = false): { base: string; lan: boolean }[] {
+  if (isLoopback(host)) return [{ base: wsBase('localhost', address.port, secure), lan: false }];
+  if (!isWildcard(host)) return [{ base: wsBase(host, address.port, secure), lan: !isLoopback(host) }];
   const lan = Object.values(networkInterfaces())
     .flat()
     .filter((info) => info && !info.internal && info.family === 'IPv4')
-    .map((info) => ({ base: wsBase(info?.address ?? '', address.port), lan: true }));
-  return [{ base: wsBase('localhost', address.port), lan: false }, ...lan];
+    .map((info) => ({ base: wsBase(info?.address ?? '', address.port, secure), lan: true }));
+  return [{ base: wsBase('localhost', address.port, secure), lan: false }, ...lan];
 }
 
 export function endpointUrls(base: string, endpoints: readonly Endpoint[]): EndpointUrl[] {

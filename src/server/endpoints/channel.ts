@@ -1,4 +1,6 @@
+import { mayChannel } from '../../auth/access.js';
 import type { Hub } from '../../hub/hub.js';
+import { messages } from '../../protocol/messages.js';
 import type { Endpoint, PathMatch } from '../endpoint.js';
 import { count, flag } from '../query-options.js';
 
@@ -10,6 +12,7 @@ export const CHANNEL_NAME_RULE = '1 to 64 letters, digits, dots, dashes or under
 /** `/channel/<name>`: relays every text message, unchanged, to the channel's other members. */
 export function channelEndpoint(hub: Hub, maxHistory: number) {
   const endpoint: Endpoint<{ echo: ReturnType<typeof flag>; presence: ReturnType<typeof flag>; history: ReturnType<typeof count> }> = {
+    kind: 'channel',
     path: '/channel/<name>',
     example: '/channel/lobby?presence=1',
     summary: 'relays every message to everyone else in the channel <name>',
@@ -18,8 +21,12 @@ export function channelEndpoint(hub: Hub, maxHistory: number) {
     open({ connection }, params, options) {
       const channel = params.channel ?? '';
       const membership = hub.join(channel, connection, { ...options, relay: true });
+      const readOnly = !mayChannel(connection.grant, channel, 'write');
       return {
-        message: (text) => membership.publish(text),
+        message: (text) =>
+          readOnly
+            ? connection.sendMessage(messages.error('auth', `the token "${connection.grant.name}" may only read channel ${channel}; nothing was sent`))
+            : membership.publish(text),
         close: () => membership.leave(),
       };
     },

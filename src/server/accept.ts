@@ -1,0 +1,141 @@
+/**
+ * Wires one accepted WebSocket: its Connection (pacing from config and
+ * `?rate=`), its Client context, the endpoint's session, inbound limits,
+ * hooks and logs. Bad input costs the client an error message, never the server.
+ */
+import type { Logger } from 'pino';
+import type { RawData, WebSocket } from 'ws';
+import { Client, type ClientServices } from '../app/client.js';
+import type { Config } from '../config/fields.js';
+import type { Message } from '../protocol/message.js';
+import { messages } from '../protocol/messages.js';
+import { CloseCode, Connection } from './connection.js';
+import type { Session } from './endpoint.js';
+import type { Admitted } from './handshake.js';
+import type { InboundLimits } from './inbound-limits.js';
+import { commonOptions, readQuery } from './query-options.js';
+
+export type ClientHook = (client: Client, what: 'connect' | 'disconnect') => void;
+
+export interface AcceptContext {
+  config: Config;
+  log: Logger;
+  services: ClientServices;
+  limits: InboundLimits;
+  connections: Set<Connection>;
+  /** Outbound rate per endpoint kind (endpointRates). */
+  endpointRates: Map<string, number>;
+  hooks: ClientHook;
+}
+
+export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext): void {
+  const { config, log } = context;
+  const { endpoint, params } = admitted;
+  const connection = new Connection(
+    ws,
+    { path: admitted.path, query: admitted.query, remoteAddress: admitted.remoteAddress },
+    {
+      closeLingerMs: config.closeLingerMs,
+      maxBufferedBytes: config.maxBufferedBytes,
+      pacing: { rate: context.endpointRates.get(endpoint.kind) ?? config.outboundRate, burst: config.outboundBurst, queueLimit: config.outboundQueue },
+    },
+  );
+  connection.grant = admitted.grant;
+  const { values, errors } = readQuery({ ...commonOptions, ...endpoint.options }, connection.query);
+  if (values.name) connection.name = values.name;
+  if (values.rate !== undefined) errors.push(...applyRate(connection, values.rate, config));
+  const about = { conn: connection.id, path: connection.path, ...params, remote: connection.remoteAddress, name: connection.name, token: admitted.grant.name };
+  const inbound = context.limits.open(connection.remoteAddress);
+  context.connections.add(connection);
+  log.info(about, 'connected');
+  for (const error of errors) connection.sendMessage(messages.error('query', error));
+  const client = new Client(connection, context.services, values.ns);
+  context.hooks(client, 'connect');
+  const session = guarded(connection, log, () => endpoint.open(client, params, values));
+
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    connection.markAlive();
+    connection.messagesIn++;
+    const bytes = data as Buffer;
+    if (!connection.isOpen) return;
+    const verdict = inbound.judge(bytes.length);
+    if (verdict !== 'ok') {
+      if ('close' in verdict) {
+        log.warn({ ...about, reason: verdict.close }, 'closing a flooding client');
+        void connection.close(CloseCode.policyViolation, verdict.close, messages.error('rate', `${verdict.close}; closing`));
+      } else if (verdict.tell) {
+        connection.sendMessage(messages.error('rate', verdict.drop));
+      }
+      return;
+    }
+    if (isBinary) {
+      connection.sendMessage(messages.error('binary', 'this server takes text messages only; the binary message was ignored'));
+    } else if (bytes.length > config.maxMessageBytes) {
+      void connection.close(
+        CloseCode.messageTooBig,
+        'message too big',
+        messages.error('size', `a message of ${bytes.length} bytes is over this server's limit of ${config.maxMessageBytes} bytes; closing`),
+      );
+    } else {
+      session.message(bytes.toString());
+    }
+  });
+  ws.on('pong', () => connection.markAlive());
+  ws.on('error', (error) => log.info({ ...about, err: error.message }, 'client protocol error'));
+  ws.once('close', (code: number, reason: Buffer) => {
+    context.connections.delete(connection);
+    inbound.release();
+    session.close();
+    client.dispose();
+    context.hooks(client, 'disconnect');
+    log.info(
+      {
+        ...about,
+        code,
+        reason: reason.toString() || undefined,
+        durationMs: Date.now() - connection.connectedAt,
+        messagesIn: connection.messagesIn,
+        messagesOut: connection.messagesOut,
+        dropped: connection.dropped || undefined,
+      },
+      'disconnected',
+    );
+  });
+}
+
+/** `?rate=N`: up to maxOutboundRate; 0 (unpaced) only where maxOutboundRate is 0. Returns errors for the client. */
+function applyRate(connection: Connection, rate: number, config: Config): string[] {
+  const cap = config.maxOutboundRate;
+  if (cap !== 0 && (rate === 0 || rate > cap)) {
+    connection.pace({ rate: cap, burst: config.outboundBurst, queueLimit: config.outboundQueue });
+    return [`rate is limited to ${cap} messages per second on this server; using ${cap} (got "${rate}")`];
+  }
+  connection.pace({ rate, burst: Math.max(config.outboundBurst, Math.ceil(rate / 10)), queueLimit: config.outboundQueue });
+  return [];
+}
+
+/** An endpoint that throws costs that client an error message (or, on open, its connection), never the server. */
+function guarded(connection: Connection, log: Logger, open: () => Session): Session {
+  const fail = (what: string, error: unknown): Message => {
+    log.error({ err: error, conn: connection.id, path: connection.path }, `endpoint failed on ${what}`);
+    return messages.error('internal', 'the server failed to handle that; see its log');
+  };
+  let session: Session;
+  try {
+    session = open();
+  } catch (error) {
+    void connection.close(CloseCode.internalError, 'internal error', fail('open', error));
+    return { message: () => {}, close: () => {} };
+  }
+  const attempt = (what: string, action: () => void) => {
+    try {
+      action();
+    } catch (error) {
+      connection.sendMessage(fail(what, error));
+    }
+  };
+  return {
+    message: (text) => attempt('message', () => session.message(text)),
+    close: () => attempt('close', () => session.close()),
+  };
+}

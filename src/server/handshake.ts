@@ -1,0 +1,56 @@
+/**
+ * Decides a WebSocket handshake at once (a hanging handshake stalls
+ * Resonite): which endpoint, whose token, whether it may, and whether the
+ * address is within its limits. Answers refusals with a status and a text
+ * that says what to do.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { mayUse, redactPath, splitPathToken, type Access, type Grant } from '../auth/access.js';
+import type { Endpoint } from './endpoint.js';
+import type { InboundLimits } from './inbound-limits.js';
+import { route } from './router.js';
+
+export interface Admitted {
+  endpoint: Endpoint;
+  params: Record<string, string>;
+  grant: Grant;
+  /** The path that was routed (a /t/<token> prefix removed), for the connection and logs. */
+  path: string;
+  query: URLSearchParams;
+  remoteAddress: string;
+}
+
+export type Decision = { ok: true; admitted: Admitted } | { ok: false; status: number; reason: string; path: string; remoteAddress: string };
+
+export function decide(
+  req: IncomingMessage,
+  socket: Socket,
+  context: { endpoints: readonly Endpoint[]; access: Access; limits: InboundLimits; trustProxy: boolean },
+): Decision {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const remoteAddress = clientAddress(req, socket, context.trustProxy);
+  const { token: pathToken, path } = splitPathToken(url.pathname);
+  const logged = redactPath(url.pathname);
+  const refuse = (status: number, reason: string): Decision => ({ ok: false, status, reason, path: logged, remoteAddress });
+
+  const found = route(context.endpoints, path);
+  if (!('endpoint' in found)) return refuse(found.status, found.reason);
+  const auth = context.access.authenticate(pathToken ?? url.searchParams.get('token') ?? undefined);
+  if (!auth.ok) return refuse(auth.status, auth.reason);
+  const { endpoint, params } = found;
+  const target = endpoint.kind === 'channel' ? { kind: 'channel' as const, channel: params.channel ?? '' } : { kind: endpoint.kind, path: endpoint.path };
+  if (!mayUse(auth.grant, target)) {
+    return refuse(403, `The token "${auth.grant.name}" may not use ${path}. Ask whoever runs the server for a token that allows it.`);
+  }
+  const limited = context.limits.admit(remoteAddress);
+  if (limited) return refuse(limited.status, limited.reason);
+  return { ok: true, admitted: { endpoint, params, grant: auth.grant, path, query: url.searchParams, remoteAddress } };
+}
+
+/** The client's address; behind your own reverse proxy (trustProxy), the first X-Forwarded-For entry. */
+function clientAddress(req: IncomingMessage, socket: Socket, trustProxy: boolean): string {
+  const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+  return first || socket.remoteAddress || 'unknown';
+}
