@@ -72,6 +72,9 @@ export function checkChannel(channel: string): string {
   return channel;
 }
 
+/** Channels one client may be in at once: enough for any world, and a bound for a misbehaving one. */
+export const MAX_CHANNELS_PER_CLIENT = 100;
+
 export class Client implements ConnectionContext {
   readonly store: ScopedStore;
   /** How `join` joins; command mode sets these from the URL. */
@@ -102,6 +105,9 @@ export class Client implements ConnectionContext {
   join(channel: string, history = 0): void {
     this.allowed(checkChannel(channel), 'read');
     if (this.memberships.has(channel)) return;
+    if (this.memberships.size >= MAX_CHANNELS_PER_CLIENT) {
+      throw new RequestError(`you are in ${MAX_CHANNELS_PER_CLIENT} channels already, the most one connection may join; leave one first`);
+    }
     const { echo, presence } = this.joinDefaults;
     const membership = this.services.hub.join(channel, this.connection, {
       relay: false,

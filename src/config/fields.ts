@@ -20,6 +20,10 @@ export interface Field<T> {
   placeholder: string;
   /** Reads the value from a flag or env var. */
   fromText(text: string): Parsed<T>;
+  /** What exactly is wrong with a value, where a short `allowed` cannot say (structured settings). */
+  explain?(value: unknown): string | undefined;
+  /** Holds secrets: an error never repeats the value. */
+  secret?: boolean;
 }
 
 function integer(min: number, max: number, def: number, placeholder: string, help: string): Field<number> {
@@ -62,8 +66,9 @@ function optionalPath(placeholder: string, help: string): Field<string> {
 }
 
 /** Structured settings (a list in the config file); as a flag or env var, the same as JSON. */
-function structured<T>(schema: z.ZodType<T>, def: T, allowed: string, placeholder: string, help: string): Field<T> {
+function structured<T>(schema: z.ZodType<T>, def: T, allowed: string, placeholder: string, help: string, secret = false): Field<T> {
   return {
+    secret,
     schema,
     default: def,
     help,
@@ -76,6 +81,18 @@ function structured<T>(schema: z.ZodType<T>, def: T, allowed: string, placeholde
       } catch {
         return { ok: false };
       }
+    },
+    explain(value) {
+      let data = value;
+      if (typeof value === 'string') {
+        try {
+          data = JSON.parse(value);
+        } catch (error) {
+          return `not valid JSON: ${(error as Error).message}`;
+        }
+      }
+      const issue = schema.safeParse(data).error?.issues[0];
+      return issue && `${issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('')}: ${issue.message}`;
     },
   };
 }
@@ -179,6 +196,7 @@ export const fields = {
     'a list of tokens, each with a name, a token (or its sha256) and what it allows (see docs/security.md)',
     '<json>',
     'access tokens and what each may use; with none, the server is open (see docs/security.md)',
+    true,
   ),
   allowAnonymous: boolean(false, 'allow listening on a non-loopback address with no tokens (anyone who can reach it may use it)'),
   trustProxy: boolean(false, 'take the client address from X-Forwarded-For (only behind your own reverse proxy)'),

@@ -66,9 +66,9 @@ function readText(text: Partial<Record<ConfigKey, string>>, where: (key: ConfigK
   const layer: Layer = {};
   for (const [key, value] of Object.entries(text) as [ConfigKey, string | undefined][]) {
     if (value === undefined) continue;
-    const field = fields[key];
+    const field: Field<unknown> = fields[key];
     const parsed = field.fromText(value);
-    if (!parsed.ok) throw invalid(where(key), field.allowed, value);
+    if (!parsed.ok) throw invalid(where(key), field, value);
     layer[key] = parsed.value;
   }
   return layer;
@@ -110,7 +110,7 @@ function checkValues(values: Record<string, unknown>, where: (key: ConfigKey) =>
     const key = name as ConfigKey;
     const field: Field<unknown> = fields[key];
     const parsed = parseValue(field, value);
-    if (!parsed.ok) throw invalid(where(key), field.allowed, value);
+    if (!parsed.ok) throw invalid(where(key), field, value);
     layer[key] = parsed.value;
   }
   return layer;
@@ -122,6 +122,9 @@ function parseValue<T>(field: Field<T>, value: unknown): Parsed<T> {
   return result.success ? { ok: true, value: result.data } : { ok: false };
 }
 
-function invalid(where: string, allowed: string, value: unknown): ConfigError {
-  return new ConfigError(`Invalid setting: ${where} must be ${allowed} (got ${JSON.stringify(value)}).`);
+function invalid(where: string, field: Field<unknown>, value: unknown): ConfigError {
+  const detail = field.explain?.(value);
+  const got = field.secret ? 'a value not shown here, as it holds secrets' : JSON.stringify(value);
+  const shown = got.length > 120 ? `${got.slice(0, 120)}…` : got;
+  return new ConfigError(`Invalid setting: ${where} must be ${field.allowed} (got ${shown})${detail ? `; ${detail.replace(/^\./, '')}` : ''}.`);
 }

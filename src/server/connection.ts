@@ -36,6 +36,7 @@ export interface ConnectionOptions {
   maxBufferedBytes: number;
 }
 
+const STALLED_REASON = 'too slow: the client stopped reading';
 /** A client whose socket holds this many times maxBufferedBytes has stopped reading: it is closed. */
 const HARD_BUFFER_FACTOR = 8;
 /** Longest wait for a client to answer our close frame before the socket is cut. */
@@ -99,6 +100,7 @@ export class Connection {
       (frame) => this.write(frame),
       () => this.socket.bufferedAmount > this.options.maxBufferedBytes,
       (count) => messages.dropped(count).frame(this.encoding),
+      () => void this.close(CloseCode.policyViolation, STALLED_REASON),
     );
   }
 
@@ -129,7 +131,7 @@ export class Connection {
   private write(frame: string | TextFrame): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > this.options.maxBufferedBytes * HARD_BUFFER_FACTOR) {
-      void this.close(CloseCode.policyViolation, 'too slow: the client stopped reading');
+      void this.close(CloseCode.policyViolation, STALLED_REASON);
       return;
     }
     this.socket.send(typeof frame === 'string' ? frame : frame.bytes, { binary: false });

@@ -125,6 +125,9 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     connections: connections.size,
     channels: hub.channelCount,
+    /** Messages waiting in pacers, and dropped so far by pacing, over all open connections. */
+    queued: sum(connections, (connection) => connection.queued),
+    dropped: sum(connections, (connection) => connection.dropped),
   });
   const handler = httpHandler(endpoints, { health }, tls !== undefined);
   const http: HttpServer | HttpsServer = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
@@ -265,4 +268,10 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   }
 
   return server;
+}
+
+function sum<T>(items: Iterable<T>, value: (item: T) => number): number {
+  let total = 0;
+  for (const item of items) total += value(item);
+  return total;
 }

@@ -6,7 +6,8 @@
  *   - stream messages (channel traffic) drop oldest-first, and the client is
  *     sent `dropped|<count>` as soon as the rate allows;
  *   - values (watched keys) coalesce: only the latest per key is kept;
- *   - replies are never dropped (commands in flight are bounded on the way in).
+ *   - replies are never dropped; but a client whose queue holds more than
+ *     HARD_QUEUE_FACTOR × queueLimit messages is not reading them: it is closed.
  * The same applies while the socket is congested (a client that stopped reading).
  */
 import type { TextFrame } from '../protocol/text-frame.js';
@@ -22,6 +23,9 @@ export interface PacerOptions {
   /** Messages that may wait. */
   queueLimit: number;
 }
+
+/** Past this many times queueLimit waiting (replies, which are never dropped), the client is given up on. */
+const HARD_QUEUE_FACTOR = 4;
 
 interface Waiting {
   frame: TextFrame | string;
@@ -47,6 +51,8 @@ export class Pacer {
     private readonly congested: () => boolean,
     /** The `dropped|<count>` notice, in the client's encoding. */
     private readonly dropNotice: (count: number) => TextFrame,
+    /** Called once when the client has stopped reading for good. */
+    private readonly onStalled: () => void,
   ) {
     this.tokens = options.burst;
   }
@@ -57,11 +63,7 @@ export class Pacer {
 
   push(frame: TextFrame | string, delivery: Delivery): void {
     const kind = typeof delivery === 'string' ? delivery : 'value';
-    if (this.options.rate === 0 && this.queue.length === 0 && !this.congested()) {
-      this.write(frame);
-      return;
-    }
-    if (this.queue.length === 0 && this.dropped === 0 && this.take()) {
+    if (this.queue.length === 0 && this.dropped === 0 && !this.congested() && this.take()) {
       this.write(frame);
       return;
     }
@@ -90,6 +92,10 @@ export class Pacer {
       if (oldest < 0 && item.kind === 'stream') return;
     }
     this.queue.push(item);
+    if (this.queue.length > this.options.queueLimit * HARD_QUEUE_FACTOR) {
+      this.stop();
+      this.onStalled();
+    }
   }
 
   private countDrop(): void {
