@@ -113,7 +113,15 @@ export class Commands {
       return a.fallback;
     }
     const parsed = a.parse(value);
-    if (!parsed.ok) throw new RequestError(`${name} must be ${a.allowed} (got ${JSON.stringify(value)})`);
+    if (!parsed.ok) throw new RequestError(`${name} must be ${a.allowed} (got ${preview(value)})`);
     return parsed.value;
   }
+}
+
+/** A bad value, shown briefly and safely (it may be huge or deeply nested). */
+function preview(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }

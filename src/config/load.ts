@@ -66,6 +66,9 @@ function readText(text: Partial<Record<ConfigKey, string>>, where: (key: ConfigK
   const layer: Layer = {};
   for (const [key, value] of Object.entries(text) as [ConfigKey, string | undefined][]) {
     if (value === undefined) continue;
+    if (!Object.hasOwn(fields, key)) {
+      throw new ConfigError(`Unknown setting "${key}".${suggestion(key, configKeys)} Known settings: ${configKeys.join(', ')}.`);
+    }
     const field: Field<unknown> = fields[key];
     const parsed = field.fromText(value);
     if (!parsed.ok) throw invalid(where(key), field, value);
