@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { ConfigError, createServer, loadConfig } from '../src/index.js';
-import { refusedHandshake, startServer, TestClient } from './helpers.js';
+import { refusedHandshake, runCli, startServer, TestClient } from './helpers.js';
 
 const ADMIN = 'admin-secret-0123456789';
 const READER = 'reader-secret-0123456789';
@@ -127,4 +130,21 @@ test('with trustProxy the address comes from X-Forwarded-For; without it, from t
     await client.next();
   }
   assert.deepEqual(seen, ['203.0.113.7', '127.0.0.1']);
+});
+
+test('resobridge token prints a token and config lines that work as printed', async (t) => {
+  const { code, stdout } = await runCli(['token', '--name', 'world-b', '--allow', 'echo,channel:lobby:r']);
+  assert.equal(code, 0);
+  const token = /^ {2}(\S+)$/m.exec(stdout)?.[1] ?? '';
+  const lines = stdout.slice(stdout.indexOf('  - name:'));
+  assert.ok(!lines.includes(token), 'the config lines hold only the hash');
+  const file = join(mkdtempSync(join(tmpdir(), 'resobridge-token-')), 'resobridge.yaml');
+  writeFileSync(file, `tokens:\n${lines}`);
+  const server = createServer({ ...loadConfig({ file }), port: 0, store: 'memory', logLevel: 'silent' });
+  const { port } = await server.listen();
+  t.after(() => server.close());
+  const client = await TestClient.connect(t, `ws://127.0.0.1:${port}/echo?token=${token}`);
+  client.send('hello');
+  assert.equal(await client.next(), 'hello');
+  assert.equal((await refusedHandshake(`ws://127.0.0.1:${port}/api?token=${token}`)).status, 403);
 });

@@ -6,7 +6,7 @@ import { connect } from 'node:tls';
 import { test } from 'node:test';
 import { generate } from 'selfsigned';
 import { ConfigError, createServer } from '../src/index.js';
-import { TestClient } from './helpers.js';
+import { spawnCli, TestClient, waitForOutput } from './helpers.js';
 
 async function certificate(name: string) {
   return generate([{ name: 'commonName', value: name }], {
@@ -57,4 +57,25 @@ test('wss:// with --tls-cert/--tls-key, and a reload that keeps connections up',
 test('TLS settings must come in pairs and name readable files', () => {
   assert.throws(() => createServer({ tlsCert: '/tmp/only-a-cert.pem' }), (error: unknown) => error instanceof ConfigError && /give both --tls-cert and --tls-key/.test(error.message));
   assert.throws(() => createServer({ tlsCert: '/no/cert.pem', tlsKey: '/no/key.pem' }), /Cannot read the TLS certificate \/no\/cert\.pem: no such file/);
+});
+
+test('serve re-reads the certificate on SIGHUP and keeps running', { skip: process.platform === 'win32' ? 'no SIGHUP on Windows' : false }, async (t) => {
+  const folder = mkdtempSync(join(tmpdir(), 'resobridge-hup-'));
+  const tlsCert = join(folder, 'cert.pem');
+  const tlsKey = join(folder, 'key.pem');
+  const first = await certificate('before-hup');
+  writeFileSync(tlsCert, first.cert);
+  writeFileSync(tlsKey, first.private);
+  const child = spawnCli(['serve', '--port', '0', '--tls-cert', tlsCert, '--tls-key', tlsKey]);
+  t.after(() => child.kill('SIGKILL'));
+  const { match } = await waitForOutput(child, /wss:\/\/localhost:(\d+)\/echo/);
+  const port = Number(match[1]);
+  assert.equal(await peerCommonName(port), 'before-hup');
+  const second = await certificate('after-hup');
+  writeFileSync(tlsCert, second.cert);
+  writeFileSync(tlsKey, second.private);
+  child.kill('SIGHUP');
+  await waitForOutput(child, /TLS certificate reloaded/);
+  assert.equal(await peerCommonName(port), 'after-hup');
+  assert.equal(child.exitCode, null, 'still running');
 });

@@ -76,11 +76,12 @@ export function checkChannel(channel: string): string {
 export const MAX_CHANNELS_PER_CLIENT = 100;
 
 export class Client implements ConnectionContext {
-  readonly store: ScopedStore;
   /** How `join` joins; command mode sets these from the URL. */
   joinDefaults: JoinDefaults = { echo: false, presence: false };
-  private readonly memberships = new Map<string, Membership>();
-  private readonly watches = new Map<string, () => void>();
+  // Made on first use: most connections (relay, echo) never join or watch, and there may be 10,000 of them.
+  private readonly memberships = new LazyMap<Membership>();
+  private readonly watches = new LazyMap<() => void>();
+  private scoped: ScopedStore | undefined;
 
   constructor(
     readonly connection: Connection,
@@ -88,7 +89,10 @@ export class Client implements ConnectionContext {
     /** Namespace for the client's keys (`?ns=`). */
     private readonly ns: string,
   ) {
-    this.store = scopedStore(services.keyvalue, ns, connection.grant);
+  }
+
+  get store(): ScopedStore {
+    return (this.scoped ??= scopedStore(this.services.keyvalue, this.ns, this.connection.grant));
   }
 
   send(message: Message | string, ...values: Value[]): void {
@@ -150,5 +154,38 @@ export class Client implements ConnectionContext {
     for (const stop of this.watches.values()) stop();
     this.memberships.clear();
     this.watches.clear();
+  }
+}
+
+/** A Map that allocates nothing until the first set. */
+class LazyMap<V> {
+  private map: Map<string, V> | undefined;
+
+  get size(): number {
+    return this.map?.size ?? 0;
+  }
+
+  has(key: string): boolean {
+    return this.map?.has(key) ?? false;
+  }
+
+  get(key: string): V | undefined {
+    return this.map?.get(key);
+  }
+
+  set(key: string, value: V): void {
+    (this.map ??= new Map()).set(key, value);
+  }
+
+  delete(key: string): void {
+    this.map?.delete(key);
+  }
+
+  values(): Iterable<V> {
+    return this.map?.values() ?? [];
+  }
+
+  clear(): void {
+    this.map = undefined;
   }
 }

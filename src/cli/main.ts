@@ -6,6 +6,7 @@ import { exitWithUsageCode } from './exit.js';
 import { clientCommand } from './client.js';
 import { doctorCommand } from './doctor.js';
 import { serveCommand } from './serve.js';
+import { tokenCommand } from './token.js';
 
 const program = new Command('resobridge')
   .description('The WebSocket server that Resonite worlds connect to.')
@@ -14,6 +15,7 @@ const program = new Command('resobridge')
   .exitOverride(exitWithUsageCode)
   .addCommand(serveCommand(), { isDefault: true })
   .addCommand(doctorCommand())
-  .addCommand(clientCommand());
+  .addCommand(clientCommand())
+  .addCommand(tokenCommand());
 
 await program.parseAsync();
