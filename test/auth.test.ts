@@ -58,10 +58,7 @@ test('in command mode the scopes apply to keys and channels', async (t) => {
   const { ws } = await startServer(t, { tokens });
   const reader = await TestClient.connect(t, ws(`/api?token=${READER}`));
   const world = await TestClient.connect(t, ws(`/api?token=${WORLD}`));
-  const ask = async (client: TestClient, text: string) => {
-    client.send(text);
-    return client.next();
-  };
+  const ask = (client: TestClient, text: string) => client.ask(text);
   assert.equal(await ask(world, 'set|score|1'), 'ok|set|score');
   assert.equal(await ask(reader, 'get|score'), 'value|score|1');
   assert.equal(await ask(reader, 'set|score|2'), 'error|set|the token "reader" may only read keys');

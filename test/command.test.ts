@@ -8,11 +8,7 @@ async function api(t: TestContext, query = '') {
   return { client: await connect(), connect, ws };
 }
 
-/** Sends and returns the reply. */
-async function ask(client: TestClient, text: string): Promise<string> {
-  client.send(text);
-  return client.next();
-}
+const ask = (client: TestClient, text: string) => client.ask(text);
 
 test('ping answers pong, and a request id comes back in the reply', async (t) => {
   const { client } = await api(t);

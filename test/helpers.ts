@@ -76,6 +76,12 @@ export class TestClient {
     return message;
   }
 
+  /** Sends and returns the next message (the reply, when nothing else is on its way). */
+  async ask(text: string): Promise<string> {
+    this.send(text);
+    return this.next();
+  }
+
   /** Messages received so far and not yet taken. */
   get pending(): readonly string[] {
     return this.queue;

@@ -51,10 +51,7 @@ test('custom commands get typed fields, reply, throw, and appear in help', async
   const { port } = await server.listen();
   t.after(() => server.close());
   const client = await TestClient.connect(t, `ws://127.0.0.1:${port}/api`);
-  const ask = async (text: string) => {
-    client.send(text);
-    return client.next();
-  };
+  const ask = (text: string) => client.ask(text);
   assert.equal(await ask('move|2.5|yes'), 'moved|[2.5;0;0]|true|none');
   assert.equal(await ask('move#9|-1||tag'), 'moved#9|[-1;0;0]|false|tag');
   assert.equal(await ask('move|far'), 'error|move|distance must be a number such as 2.5 or -3 (with . as the decimal point) (got "far")');
