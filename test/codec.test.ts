@@ -74,6 +74,7 @@ test('every message builder uses a tag listed in SERVER_TAGS', () => {
     messages.helpVerb('ping', 'u'),
     messages.error('x', 'y'),
     messages.dropped(3),
+    messages.stderr('line'),
     messages.server('z'),
   ];
   assert.equal(built.length, Object.keys(messages).length);

@@ -24,6 +24,11 @@ export function bannerText(server: ResobridgeServer, address: AddressInfo): stri
     lines.push('', `From other machines on your network (if the firewall allows port ${address.port}):`);
     for (const { base } of lan) lines.push(...urlLines(server, base));
   }
+  const bridges = server.bridges();
+  if (bridges.length > 0) {
+    lines.push('', 'Bridges:');
+    for (const bridge of bridges) lines.push(`  ${bridge.type} ${bridge.name}: ${bridge.state}, ${bridge.detail}`);
+  }
   if (isLoopback(host)) {
     lines.push('', 'Only this computer can connect. To let others on your network in, start with --host 0.0.0.0.');
   }

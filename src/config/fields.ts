@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { DEFAULT_SQLITE_PATH, STORE_SETTING } from '../store/store-setting.js';
 import { TOKENS_SCHEMA, type TokenSpec } from '../auth/token-spec.js';
+import { BRIDGES_SCHEMA, type BridgeSpec } from '../bridges/bridge-spec.js';
 import { BOOLEAN_WORDS, parseBoolean, parseInteger, type Parsed } from './text-values.js';
 
 export interface Field<T> {
@@ -198,13 +199,27 @@ export const fields = {
     'access tokens and what each may use; with none, the server is open (see docs/security.md)',
     true,
   ),
+  bridges: structured<BridgeSpec[]>(
+    BRIDGES_SCHEMA,
+    [],
+    'a list of bridges, each with a type (exec, program) and its settings (see docs/bridges.md)',
+    '<json>',
+    'bridges to programs and other applications (see docs/bridges.md)',
+  ),
+  exec: pattern(
+    '',
+    /^(|\/[\w./~-]*=.+)$/,
+    'PATH=COMMAND, e.g. /weather=python3 weather.py',
+    '<path=command>',
+    'run a program per connection at a path, websocketd-style: /weather=python3 weather.py',
+  ),
   allowAnonymous: boolean(false, 'allow listening on a non-loopback address with no tokens (anyone who can reach it may use it)'),
   trustProxy: boolean(false, 'take the client address from X-Forwarded-For (only behind your own reverse proxy)'),
   tlsCert: optionalPath('<file>', 'PEM certificate (chain) for wss://; reloaded on SIGHUP'),
   tlsKey: optionalPath('<file>', 'PEM private key for wss://; reloaded on SIGHUP'),
   logLevel: choice(LOG_LEVELS, 'info', '<level>', 'how much to log'),
   logFormat: choice(LOG_FORMATS, 'auto', '<format>', 'pretty for people, json for log collectors, auto (pretty on a terminal)'),
-} satisfies Record<string, Field<number> | Field<string> | Field<boolean> | Field<TokenSpec[]>>;
+} satisfies Record<string, Field<number> | Field<string> | Field<boolean> | Field<TokenSpec[]> | Field<BridgeSpec[]>>;
 
 export type ConfigKey = keyof typeof fields;
 export const configKeys = Object.keys(fields) as ConfigKey[];

@@ -88,6 +88,21 @@ export class Hub {
     this.broker.publish(event);
   }
 
+  /**
+   * Sends a message to the members of a channel with the display name `to`
+   * (on this node), and no one else. Returns how many received it.
+   */
+  whisper(event: ChannelMessage, to: string): number {
+    const encoder = encoderFor(event);
+    let count = 0;
+    for (const member of this.channels.get(event.channel) ?? []) {
+      if (member.recipient.name !== to) continue;
+      send(member, encoder(member));
+      count++;
+    }
+    return count;
+  }
+
   private leave(channel: string, member: Member): void {
     const members = this.channels.get(channel);
     if (!members?.delete(member)) return;

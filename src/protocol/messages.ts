@@ -33,11 +33,13 @@ export const messages = {
   error: (topic: string, text: string) => new Message('error', [['topic', topic], ['text', text]]),
   /** Messages to this client were dropped because it could not keep up (pacing): `dropped|<count>`. */
   dropped: (count: number) => new Message('dropped', [['count', count]]),
+  /** A line a bridged program wrote to stderr (when its bridge sends them to the client). */
+  stderr: (line: string) => new Message('stderr', [['line', line]]),
   /** News from the server itself, e.g. `server|shutting down`. */
   server: (text: string) => new Message('server', [['text', text]]),
 } as const;
 
 /** Tags of everything the server can send (custom commands may add their own). */
-export const SERVER_TAGS = ['pong', 'ok', 'value', 'missing', 'keys', 'msg', 'joined', 'left', 'help', 'error', 'dropped', 'server'] as const;
+export const SERVER_TAGS = ['pong', 'ok', 'value', 'missing', 'keys', 'msg', 'joined', 'left', 'help', 'error', 'dropped', 'stderr', 'server'] as const;
 
 export type { Value };

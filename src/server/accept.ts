@@ -41,7 +41,7 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
     },
   );
   connection.grant = admitted.grant;
-  const { values, errors } = readQuery({ ...commonOptions, ...endpoint.options }, connection.query);
+  const { values, errors } = readQuery({ ...commonOptions, ...endpoint.options }, connection.query, !endpoint.acceptsAnyOption);
   if (values.name) connection.name = values.name;
   if (values.rate !== undefined) errors.push(...applyRate(connection, values.rate, config));
   const about = { conn: connection.id, path: connection.path, ...params, remote: connection.remoteAddress, name: connection.name, token: admitted.grant.name };

@@ -10,6 +10,10 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { Access } from '../auth/access.js';
+import type { Bridge, BridgeStatus } from '../bridges/bridge.js';
+import type { ExecSpec } from '../bridges/bridge-spec.js';
+import { execEndpoint } from '../bridges/exec.js';
+import { ProgramBridge } from '../bridges/program.js';
 import type { Args } from '../app/args.js';
 import { registerBuiltins } from '../app/builtins.js';
 import { scopedStore, type ConnectionContext, type ScopedStore } from '../app/client.js';
@@ -75,6 +79,8 @@ export interface ResobridgeServer {
   store(ns?: string): ScopedStore;
   /** Reads tlsCert and tlsKey again (after a renewal) without dropping connections; the CLI does this on SIGHUP. */
   reloadTls(): void;
+  /** Each configured bridge and how it is doing. */
+  bridges(): BridgeStatus[];
 }
 
 /**
@@ -105,6 +111,20 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   const commands = new Commands();
   registerBuiltins(commands, config.maxHistory);
   const endpoints: Endpoint[] = [echoEndpoint, channelEndpoint(hub, config.maxHistory), commandEndpoint(commands, log)];
+  const execSpecs: ExecSpec[] = config.bridges.filter((spec): spec is ExecSpec => spec.type === 'exec');
+  if (config.exec) {
+    const [path = '', ...command] = config.exec.split('=');
+    execSpecs.push({ type: 'exec', path, command: command.join('='), stderr: 'log' });
+  }
+  for (const spec of execSpecs) {
+    if ('endpoint' in route(endpoints, spec.path)) throw new ConfigError(`The exec bridge's path ${spec.path} is taken by another endpoint; pick another path.`);
+    endpoints.unshift(execEndpoint(spec, config.maxMessageBytes, log));
+  }
+  const bridges: Bridge[] = config.bridges.flatMap((spec) => (spec.type === 'program' ? [new ProgramBridge(spec, hub, config.maxMessageBytes, log)] : []));
+  const bridgeStatus = (): BridgeStatus[] => [
+    ...execSpecs.map((spec) => ({ name: spec.path, type: 'exec', state: 'running' as const, detail: `"${spec.command}" for each connection` })),
+    ...bridges.map((bridge) => bridge.status()),
+  ];
   const hooks = { connect: [] as ConnectionHook[], disconnect: [] as ConnectionHook[] };
   const connections = new Set<Connection>();
   const limits = new InboundLimits(config);
@@ -128,6 +148,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     /** Messages waiting in pacers, and dropped so far by pacing, over all open connections. */
     queued: sum(connections, (connection) => connection.queued),
     dropped: sum(connections, (connection) => connection.dropped),
+    bridges: bridgeStatus(),
   });
   const handler = httpHandler(endpoints, { health }, tls !== undefined);
   const http: HttpServer | HttpsServer = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
@@ -186,6 +207,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     http.closeAllConnections();
     wss.close();
     await stopped;
+    await Promise.all(bridges.map((bridge) => bridge.stop()));
     await keyvalue?.store.close();
     log.info('stopped');
   }
@@ -203,7 +225,9 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       keyvalue = new KeyValue(store, { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes, maxKeysListed: MAX_KEYS_LISTED });
       log.info({ store: store.description }, 'store opened');
       try {
-        return await listenHttp();
+        const address = await listenHttp();
+        for (const bridge of bridges) bridge.start();
+        return address;
       } catch (error) {
         await store.close();
         keyvalue = undefined;
@@ -240,6 +264,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     publish(channel, text, from = 'server') {
       hub.publish({ type: 'message', channel, senderName: from, text });
     },
+    bridges: bridgeStatus,
     reloadTls() {
       const files = readTls(config.tlsCert, config.tlsKey);
       if (!files || !('setSecureContext' in http)) return;

@@ -33,6 +33,8 @@ export interface Endpoint<S extends Options = Options> {
   summary: string;
   /** Query options it understands besides the common ones (`name`). */
   options: S;
+  /** Options it does not list are passed on (e.g. to a program), not reported as unknown. */
+  acceptsAnyOption?: boolean;
   match(pathname: string): PathMatch;
   open(client: Client, params: Record<string, string>, options: QueryValues<S & typeof commonOptions>): Session;
 }

@@ -101,12 +101,14 @@ export const commonOptions = { name: displayName(), ns: namespace(), rate: whole
 export function readQuery<S extends Record<string, QueryOption<unknown>>>(
   specs: S,
   query: URLSearchParams,
+  strict = true,
 ): { values: QueryValues<S>; errors: string[] } {
   const values = Object.fromEntries(Object.entries(specs).map(([key, spec]) => [key, spec.default]));
   const errors: string[] = [];
   for (const [key, text] of query) {
     const spec = Object.hasOwn(specs, key) ? specs[key] : undefined;
     if (!spec) {
+      if (!strict) continue;
       errors.push(`unknown option "${key}"; this endpoint understands ${Object.keys(specs).join(', ')}`);
       continue;
     }

@@ -1,0 +1,3 @@
+// Says goodbye and fails.
+console.log('bye');
+process.exit(3);
