@@ -150,7 +150,12 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     dropped: sum(connections, (connection) => connection.dropped),
     bridges: bridgeStatus(),
   });
-  const handler = httpHandler(endpoints, { health }, tls !== undefined);
+  const handler = httpHandler(endpoints, { health }, tls !== undefined, {
+    access,
+    hub,
+    keyvalue: () => keyvalue,
+    maxMessageBytes: config.maxMessageBytes,
+  });
   const http: HttpServer | HttpsServer = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
   // Answer every request promptly; never leave a half-open handshake hanging.
   http.headersTimeout = 10_000;

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Endpoint } from './endpoint.js';
+import { httpApi, type HttpApiContext } from './http-api.js';
 import { sendJson, sendPage } from './http-pages.js';
 import { route } from './router.js';
 import { endpointUrls } from './urls.js';
@@ -13,10 +14,11 @@ export interface HealthSource {
   health(): Record<string, unknown>;
 }
 
-export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource, secure: boolean) {
+export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource, secure: boolean, api: HttpApiContext) {
   const scheme = secure ? 'wss' : 'ws';
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (await httpApi(req, res, url, api)) return;
     const host = req.headers.host ?? 'localhost';
     const urls = endpointUrls(`${scheme}://${host}`, endpoints);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -58,6 +60,14 @@ export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource
     }
     sendPage(req, res, { status: found.status, title: STATUS_TITLES[found.status] ?? 'Not found', paragraphs: [found.reason], urls });
   };
+  // Never an unhandled rejection: a request that fails gets a 500, the server goes on.
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('The server failed to handle that request.\n');
+    });
+  };
 }
+
 
 const STATUS_TITLES: Record<number, string> = { 400: 'Bad request', 404: 'Not found' };

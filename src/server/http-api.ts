@@ -1,0 +1,127 @@
+/**
+ * HTTP into the hub and the store, for apps and scripts that do not speak
+ * WebSocket (curl, webhooks from other services):
+ *   POST /publish/<channel>   body: the text (or JSON {"text": "…"}); ?name= sets the sender name
+ *   GET /kv/<key>             the value as text/plain, 404 if none   (?ns= picks the namespace)
+ *   PUT /kv/<key>             body: the value; watchers are told
+ *   DELETE /kv/<key>
+ * With tokens configured: `Authorization: Bearer <token>` or `?token=`, with the
+ * same scopes as WebSocket clients (channel:<pattern> to publish, api / api:r for keys).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { mayChannel, mayUse, mayWriteKeys, type Access, type Grant } from '../auth/access.js';
+import type { Hub } from '../hub/hub.js';
+import { RequestError } from '../protocol/request-error.js';
+import type { KeyValue } from '../store/keyvalue.js';
+import { CHANNEL_NAME, CHANNEL_NAME_RULE } from './endpoints/channel.js';
+import { sendJson } from './http-pages.js';
+import { DEFAULT_NAMESPACE, NAMESPACE } from './query-options.js';
+
+export interface HttpApiContext {
+  access: Access;
+  hub: Hub;
+  keyvalue: () => KeyValue | undefined;
+  maxMessageBytes: number;
+}
+
+type Reply = { status: number; body: Record<string, unknown> | string };
+
+const fail = (status: number, error: string): Reply => ({ status, body: { ok: false, error } });
+
+/** Answers the request if it is an API path; false if it is not one. */
+export async function httpApi(req: IncomingMessage, res: ServerResponse, url: URL, context: HttpApiContext): Promise<boolean> {
+  const publish = /^\/publish\/([^/]+)$/.exec(url.pathname);
+  const kv = /^\/kv\/(.+)$/.exec(url.pathname);
+  if (!publish && !kv) return false;
+  let reply: Reply;
+  try {
+    const grant = authenticate(req, url, context.access);
+    if ('status' in grant) reply = grant;
+    else if (publish) reply = await publishTo(decodeURIComponent(publish[1] ?? ''), req, url, grant, context);
+    else reply = await keyValue(decodeURIComponent(kv?.[1] ?? ''), req, url, grant, context);
+  } catch (error) {
+    if (error instanceof TooLarge) reply = fail(413, error.message);
+    else reply = error instanceof RequestError ? fail(400, error.message) : fail(500, 'the server failed to handle that; see its log');
+  }
+  if (typeof reply.body === 'string') {
+    res.writeHead(reply.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(reply.body);
+  } else {
+    sendJson(req, res, reply.status, reply.body);
+  }
+  return true;
+}
+
+function authenticate(req: IncomingMessage, url: URL, access: Access): Grant | Reply {
+  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  const result = access.authenticate(bearer ?? url.searchParams.get('token') ?? undefined);
+  return result.ok ? result.grant : fail(result.status, result.reason.replace('Add ?token=YOUR-TOKEN to the URL', 'Send Authorization: Bearer YOUR-TOKEN (or ?token=)'));
+}
+
+async function publishTo(channel: string, req: IncomingMessage, url: URL, grant: Grant, context: HttpApiContext): Promise<Reply> {
+  if (req.method !== 'POST') return fail(405, `use POST to publish to /publish/${channel}`);
+  if (!CHANNEL_NAME.test(channel)) return fail(400, `"${channel}" is not a valid channel name: ${CHANNEL_NAME_RULE}`);
+  if (!mayChannel(grant, channel, 'write')) return fail(403, `the token "${grant.name}" may not publish to channel "${channel}"`);
+  const body = await readBody(req, context.maxMessageBytes);
+  let text = body;
+  if ((req.headers['content-type'] ?? '').includes('application/json')) {
+    let data: unknown;
+    try {
+      data = JSON.parse(body);
+    } catch {
+      return fail(400, 'the body is not valid JSON; send {"text": "…"} or plain text');
+    }
+    const value = (data as { text?: unknown } | null)?.text;
+    if (typeof value !== 'string') return fail(400, 'send {"text": "…"}: "text" must be a string');
+    text = value;
+  }
+  const from = url.searchParams.get('name')?.slice(0, 64) || (grant.name === 'anonymous' ? 'http' : grant.name);
+  context.hub.publish({ type: 'message', channel, senderName: from, text });
+  return { status: 200, body: { ok: true, channel } };
+}
+
+async function keyValue(key: string, req: IncomingMessage, url: URL, grant: Grant, context: HttpApiContext): Promise<Reply> {
+  const store = context.keyvalue();
+  if (!store) return fail(503, 'the server is starting or stopping; try again in a moment');
+  const ns = url.searchParams.get('ns') ?? DEFAULT_NAMESPACE;
+  if (!NAMESPACE.test(ns)) return fail(400, 'ns must be 1 to 64 letters, digits, dots, dashes or underscores');
+  if (!mayUse(grant, { kind: 'api', path: '/api' })) return fail(403, `the token "${grant.name}" may not use keys`);
+  switch (req.method) {
+    case 'GET':
+    case 'HEAD': {
+      const value = await store.get(ns, key);
+      return value === undefined ? fail(404, `no value for "${key}"`) : { status: 200, body: value };
+    }
+    case 'PUT':
+    case 'DELETE': {
+      if (!mayWriteKeys(grant)) return fail(403, `the token "${grant.name}" may only read keys`);
+      if (req.method === 'DELETE') return { status: 200, body: { ok: true, deleted: await store.delete(ns, key) } };
+      await store.set(ns, key, await readBody(req, context.maxMessageBytes));
+      return { status: 200, body: { ok: true, key } };
+    }
+    default:
+      return fail(405, 'use GET, PUT or DELETE on /kv/<key>');
+  }
+}
+
+class TooLarge extends Error {}
+
+/** The body as text, up to maxBytes (the message size limit); past that, 413. */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        // Keep reading (and discarding), so the 413 answer reaches the client.
+        chunks.length = 0;
+        reject(new TooLarge(`the body is over ${maxBytes} bytes, this server's message size limit`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
+}
