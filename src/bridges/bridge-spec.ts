@@ -32,7 +32,26 @@ export const PROGRAM_SPEC = z
   })
   .strict();
 
-export const BRIDGES_SCHEMA = z.array(z.discriminatedUnion('type', [EXEC_SPEC, PROGRAM_SPEC]));
+const channelName = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a channel name is 1 to 64 letters, digits, dots, dashes or underscores');
+const port = z.number().int().min(1).max(65535);
+
+export const OSC_SPEC = z
+  .object({
+    type: z.literal('osc'),
+    name: z.string().min(1).max(64).optional(),
+    /** UDP port to receive OSC on. */
+    listen: port.optional(),
+    listenHost: z.string().default('127.0.0.1'),
+    /** OSC address pattern (* for any run of characters) → channel. */
+    map: z.record(z.string().startsWith('/'), channelName).default({ '/*': 'osc' }),
+    /** Channel messages `/address|arg|arg…` in this channel are sent as OSC to host:port. */
+    send: z.object({ channel: channelName, host: z.string().default('127.0.0.1'), port }).strict().optional(),
+  })
+  .strict()
+  .refine((spec) => spec.listen !== undefined || spec.send !== undefined, { message: 'an osc bridge needs listen, send, or both' });
+
+export const BRIDGES_SCHEMA = z.array(z.union([EXEC_SPEC, PROGRAM_SPEC, OSC_SPEC]));
 export type BridgeSpec = z.infer<typeof BRIDGES_SCHEMA>[number];
 export type ExecSpec = z.infer<typeof EXEC_SPEC>;
 export type ProgramSpec = z.infer<typeof PROGRAM_SPEC>;
+export type OscSpec = z.infer<typeof OSC_SPEC>;

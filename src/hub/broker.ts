@@ -11,6 +11,8 @@ export interface ChannelMessage {
   channel: string;
   senderName: string;
   text: string;
+  /** A stream where only the latest value matters (an OSC parameter, a sensor): a client that falls behind gets the latest per key. */
+  coalesce?: string;
 }
 
 export type ChannelEvent = ChannelMessage | { type: 'joined' | 'left'; channel: string; name: string };

@@ -126,9 +126,10 @@ export class Hub {
     const members = this.channels.get(event.channel);
     if (!members) return;
     const encoder = encoderFor(event);
+    const delivery: Delivery = event.type === 'message' && event.coalesce ? { coalesce: `${event.channel}|${event.coalesce}` } : 'stream';
     for (const member of members) {
       const wanted = event.type === 'message' ? member !== origin || member.echo : member.presence && member !== origin;
-      if (wanted) send(member, encoder(member));
+      if (wanted) send(member, encoder(member), delivery);
     }
   }
 
@@ -164,7 +165,7 @@ function encoderFor(event: ChannelEvent): (member: Member) => TextFrame {
   };
 }
 
-function send(member: Member, text: TextFrame): void {
+function send(member: Member, text: TextFrame, delivery: Delivery = 'stream'): void {
   if (member.pending) member.pending.push(text);
-  else member.recipient.send(text, 'stream');
+  else member.recipient.send(text, delivery);
 }

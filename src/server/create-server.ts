@@ -13,6 +13,7 @@ import { Access } from '../auth/access.js';
 import type { Bridge, BridgeStatus } from '../bridges/bridge.js';
 import type { ExecSpec } from '../bridges/bridge-spec.js';
 import { execEndpoint } from '../bridges/exec.js';
+import { OscBridge } from '../bridges/osc.js';
 import { ProgramBridge } from '../bridges/program.js';
 import type { Args } from '../app/args.js';
 import { registerBuiltins } from '../app/builtins.js';
@@ -120,7 +121,16 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     if ('endpoint' in route(endpoints, spec.path)) throw new ConfigError(`The exec bridge's path ${spec.path} is taken by another endpoint; pick another path.`);
     endpoints.unshift(execEndpoint(spec, config.maxMessageBytes, log));
   }
-  const bridges: Bridge[] = config.bridges.flatMap((spec) => (spec.type === 'program' ? [new ProgramBridge(spec, hub, config.maxMessageBytes, log)] : []));
+  const bridges: Bridge[] = config.bridges.flatMap((spec): Bridge[] => {
+    switch (spec.type) {
+      case 'program':
+        return [new ProgramBridge(spec, hub, config.maxMessageBytes, log)];
+      case 'osc':
+        return [new OscBridge(spec, hub, log)];
+      default:
+        return [];
+    }
+  });
   const bridgeStatus = (): BridgeStatus[] => [
     ...execSpecs.map((spec) => ({ name: spec.path, type: 'exec', state: 'running' as const, detail: `"${spec.command}" for each connection` })),
     ...bridges.map((bridge) => bridge.status()),

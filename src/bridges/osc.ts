@@ -1,0 +1,149 @@
+/**
+ * `type: osc`: OSC over UDP, for the VR tools that speak only OSC (heart rate,
+ * face tracking, speech-to-text).
+ *   In:  each OSC message whose address matches a `map` pattern is published to
+ *        its channel as `osc|<address>|<arg>|<arg>…` (numbers with `.`, booleans
+ *        true/false). A fast stream is coalesced per address: a world that falls
+ *        behind gets the latest value of each, not a backlog.
+ *   Out: each message in the `send.channel` of the form `<address>|<arg>|<arg>…`
+ *        (or the same with `osc|` in front) is sent as OSC to send.host:send.port;
+ *        an argument that reads as a number is sent as one (float if it has a `.`),
+ *        true/false as booleans, anything else as a string.
+ */
+import { Client, Server } from 'node-osc';
+import type { Logger } from 'pino';
+import type { Hub, Membership } from '../hub/hub.js';
+import { escapeField, parseLine } from '../protocol/line.js';
+import { formatValue } from '../protocol/values.js';
+import type { TextFrame } from '../protocol/text-frame.js';
+import { Backoff } from './backoff.js';
+import type { Bridge, BridgeStatus } from './bridge.js';
+import type { OscSpec } from './bridge-spec.js';
+
+type OscArg = number | string | boolean | { type: 'float'; value: number };
+
+export class OscBridge implements Bridge {
+  private readonly name: string;
+  private readonly routes: { pattern: RegExp; channel: string }[];
+  private readonly backoff = new Backoff();
+  private server: Server | undefined;
+  private client: Client | undefined;
+  private membership: Membership | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private state: BridgeStatus['state'] = 'stopped';
+  private detail = 'not started';
+
+  constructor(
+    private readonly spec: OscSpec,
+    private readonly hub: Hub,
+    private readonly log: Logger,
+  ) {
+    this.name = spec.name ?? `osc${spec.listen ? `-${spec.listen}` : ''}`;
+    this.routes = Object.entries(spec.map).map(([pattern, channel]) => ({
+      pattern: new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`),
+      channel,
+    }));
+  }
+
+  start(): void {
+    if (this.spec.send) {
+      const { channel, host, port } = this.spec.send;
+      this.client = new Client(host, port);
+      this.membership = this.hub.join(channel, { name: this.name, encoding: 'line', send: (frame) => this.toOsc(frame) }, {
+        relay: false,
+        echo: false,
+        presence: false,
+        history: 0,
+      });
+    }
+    if (this.spec.listen) this.listen(this.spec.listen);
+    else this.setState('connected', this.describe());
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.retry);
+    this.membership?.leave();
+    const { server, client } = this;
+    await Promise.all([quietly(() => server?.close()), quietly(() => client?.close())]);
+    this.server = undefined;
+    this.setState('stopped', 'stopped');
+  }
+
+  status(): BridgeStatus {
+    return { name: this.name, type: 'osc', state: this.state, detail: this.detail };
+  }
+
+  private listen(port: number): void {
+    const server = new Server(port, this.spec.listenHost);
+    this.server = server;
+    server.on('listening', () => {
+      this.backoff.reset();
+      this.setState('connected', this.describe());
+      this.log.info({ bridge: this.name, port }, 'osc bridge listening');
+    });
+    server.on('message', (message: unknown[]) => this.fromOsc(message));
+    server.on('bundle', (bundle: { elements: unknown[][] }) => bundle.elements.forEach((element) => this.fromOsc(element)));
+    server.on('error', (error: Error) => {
+      const delay = this.backoff.next();
+      this.setState('retrying', `cannot listen on UDP ${this.spec.listenHost}:${port} (${error.message}); trying again in ${delay / 1000} s`);
+      this.log.warn({ bridge: this.name, err: error.message, retryInMs: delay }, 'osc bridge cannot listen');
+      void quietly(() => server.close());
+      this.retry = setTimeout(() => this.listen(port), delay);
+    });
+  }
+
+  private describe(): string {
+    const parts = [];
+    if (this.spec.listen) parts.push(`UDP ${this.spec.listenHost}:${this.spec.listen} → ${[...new Set(Object.values(this.spec.map))].join(', ')}`);
+    if (this.spec.send) parts.push(`${this.spec.send.channel} → UDP ${this.spec.send.host}:${this.spec.send.port}`);
+    return parts.join('; ');
+  }
+
+  private setState(state: BridgeStatus['state'], detail: string): void {
+    this.state = state;
+    this.detail = detail;
+  }
+
+  /** An OSC message → `osc|<address>|<args…>` in the mapped channel. */
+  private fromOsc(message: unknown[]): void {
+    const [address, ...args] = message;
+    if (typeof address !== 'string') return;
+    const route = this.routes.find(({ pattern }) => pattern.test(address));
+    if (!route) return;
+    const fields = args.map((arg) => (typeof arg === 'number' || typeof arg === 'boolean' || typeof arg === 'string' ? formatValue(arg) : String(arg)));
+    const text = ['osc', address, ...fields].map((field, index) => (index === 0 ? field : escapeField(field))).join('|');
+    this.hub.publish({ type: 'message', channel: route.channel, senderName: this.name, text, coalesce: address });
+  }
+
+  /** `msg|<channel>|<from>|<address>|<args…>` (the text escaped as one field) → an OSC message. */
+  private toOsc(frame: string | TextFrame): boolean {
+    const line = typeof frame === 'string' ? frame : frame.bytes.toString('utf8');
+    const [tag, , , text = ''] = parseLine(line);
+    if (tag !== 'msg' || !this.client) return false;
+    const fields = parseLine(text);
+    if (fields[0] === 'osc') fields.shift();
+    const [address, ...args] = fields;
+    if (!address?.startsWith('/')) {
+      this.log.warn({ bridge: this.name, text }, 'osc bridge: a message that is not /address|args was not sent');
+      return false;
+    }
+    void this.client.send(address, ...args.map(toArg));
+    return true;
+  }
+}
+
+function toArg(text: string): OscArg {
+  if (text === 'true' || text === 'false') return text === 'true';
+  if (/^[+-]?\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
+  if (/^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$/.test(text)) return { type: 'float', value: Number(text) };
+  return text;
+}
+
+/** Closes a UDP socket that may never have opened (a failed bind): that is not an error here. */
+async function quietly(close: () => Promise<void> | undefined): Promise<void> {
+  try {
+    await close();
+  } catch {
+    // Not running: nothing to close.
+  }
+}
