@@ -50,8 +50,25 @@ export const OSC_SPEC = z
   .strict()
   .refine((spec) => spec.listen !== undefined || spec.send !== undefined, { message: 'an osc bridge needs listen, send, or both' });
 
-export const BRIDGES_SCHEMA = z.array(z.union([EXEC_SPEC, PROGRAM_SPEC, OSC_SPEC]));
+export const MQTT_SPEC = z
+  .object({
+    type: z.literal('mqtt'),
+    name: z.string().min(1).max(64).optional(),
+    url: z.string().regex(/^mqtts?:\/\/.+/, 'url must look like mqtt://host:1883 (or mqtts://)'),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** Topic filter (MQTT wildcards + and #) → channel. */
+    subscribe: z.record(z.string().min(1), channelName).default({}),
+    /** Channel → topic its messages are published to. */
+    publish: z.record(channelName, z.string().min(1).regex(/^[^+#]+$/, 'a topic to publish to has no wildcards')).default({}),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0),
+    retain: z.boolean().default(false),
+  })
+  .strict();
+
+export const BRIDGES_SCHEMA = z.array(z.union([EXEC_SPEC, PROGRAM_SPEC, OSC_SPEC, MQTT_SPEC]));
 export type BridgeSpec = z.infer<typeof BRIDGES_SCHEMA>[number];
 export type ExecSpec = z.infer<typeof EXEC_SPEC>;
 export type ProgramSpec = z.infer<typeof PROGRAM_SPEC>;
 export type OscSpec = z.infer<typeof OSC_SPEC>;
+export type MqttSpec = z.infer<typeof MQTT_SPEC>;

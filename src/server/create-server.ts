@@ -9,10 +9,14 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
+import type { z } from 'zod';
 import { Access } from '../auth/access.js';
+import type { TOKENS_SCHEMA } from '../auth/token-spec.js';
+import type { BRIDGES_SCHEMA } from '../bridges/bridge-spec.js';
 import type { Bridge, BridgeStatus } from '../bridges/bridge.js';
 import type { ExecSpec } from '../bridges/bridge-spec.js';
 import { execEndpoint } from '../bridges/exec.js';
+import { MqttBridge } from '../bridges/mqtt.js';
 import { OscBridge } from '../bridges/osc.js';
 import { ProgramBridge } from '../bridges/program.js';
 import type { Args } from '../app/args.js';
@@ -48,9 +52,12 @@ import { route } from './router.js';
 import { readTls } from './tls.js';
 import { isLoopback } from './urls.js';
 
-export interface ServerOptions extends Partial<Config> {
+export interface ServerOptions extends Partial<Omit<Config, 'bridges' | 'tokens'>> {
   /** Where logs go; by default one is made from logLevel and logFormat. */
   logger?: Logger;
+  /** As in the config file: settings with defaults may be left out. */
+  bridges?: z.input<typeof BRIDGES_SCHEMA>;
+  tokens?: z.input<typeof TOKENS_SCHEMA>;
 }
 
 export type ConnectionHook = (context: ConnectionContext) => void | Promise<void>;
@@ -95,7 +102,7 @@ const MAX_KEYS_LISTED = 100;
 
 export function createServer(options: ServerOptions = {}): ResobridgeServer {
   const { logger: givenLogger, ...settings } = options;
-  const config = resolveConfig(settings);
+  const config = resolveConfig(settings as Partial<Config>);
   const access = new Access(config.tokens);
   if (access.open && !isLoopback(config.host) && !config.allowAnonymous) {
     throw new ConfigError(
@@ -127,6 +134,8 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
         return [new ProgramBridge(spec, hub, config.maxMessageBytes, log)];
       case 'osc':
         return [new OscBridge(spec, hub, log)];
+      case 'mqtt':
+        return [new MqttBridge(spec, hub, log)];
       default:
         return [];
     }

@@ -1,0 +1,134 @@
+/**
+ * `type: mqtt`: a broker (Mosquitto, Home Assistant's, …) to and from channels.
+ *   In:  each message on a `subscribe` topic filter (wildcards + and #) is
+ *        published to its channel as `mqtt|<topic>|<payload>`, coalesced per
+ *        topic (a world that falls behind gets each topic's latest state).
+ *   Out: each message in a `publish` channel is published, as it was written,
+ *        to its topic (with `qos` and `retain`).
+ * The client reconnects by itself (every second while the broker is away,
+ * logged) and subscribes again; the server keeps serving meanwhile.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { Hub, Membership } from '../hub/hub.js';
+import { escapeField, parseLine } from '../protocol/line.js';
+import type { TextFrame } from '../protocol/text-frame.js';
+import type { Bridge, BridgeStatus } from './bridge.js';
+import type { MqttSpec } from './bridge-spec.js';
+
+export class MqttBridge implements Bridge {
+  private readonly name: string;
+  private client: MqttClient | undefined;
+  private memberships: Membership[] = [];
+  private state: BridgeStatus['state'] = 'stopped';
+  private detail = 'not started';
+
+  constructor(
+    private readonly spec: MqttSpec,
+    private readonly hub: Hub,
+    private readonly log: Logger,
+  ) {
+    this.name = spec.name ?? 'mqtt';
+  }
+
+  start(): void {
+    const where = redact(this.spec.url);
+    this.setState('retrying', `connecting to ${where}`);
+    const client = mqtt.connect(this.spec.url, {
+      username: this.spec.username,
+      password: this.spec.password,
+      reconnectPeriod: 1_000,
+      connectTimeout: 5_000,
+      clientId: `resobridge-${this.name}-${Math.random().toString(16).slice(2, 8)}`,
+    });
+    this.client = client;
+    const filters = Object.keys(this.spec.subscribe);
+    client.on('connect', () => {
+      this.setState('connected', `${where}: ${this.describe()}`);
+      this.log.info({ bridge: this.name, broker: where }, 'mqtt bridge connected');
+      if (filters.length > 0) {
+        client.subscribe(filters, { qos: this.spec.qos }, (error) => {
+          if (error) this.log.error({ bridge: this.name, err: error.message }, 'mqtt bridge could not subscribe');
+        });
+      }
+    });
+    client.on('offline', () => {
+      this.setState('retrying', `${where} is unreachable; reconnecting every second`);
+      this.log.warn({ bridge: this.name, broker: where }, 'mqtt broker unreachable; reconnecting');
+    });
+    client.on('error', (error) => this.log.warn({ bridge: this.name, err: error.message }, 'mqtt bridge error'));
+    client.on('message', (topic, payload) => this.fromBroker(topic, payload));
+    this.memberships = Object.keys(this.spec.publish).map((channel) =>
+      this.hub.join(channel, { name: this.name, encoding: 'line', send: (frame) => this.toBroker(channel, frame) }, {
+        relay: false,
+        echo: false,
+        presence: false,
+        history: 0,
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const membership of this.memberships) membership.leave();
+    this.memberships = [];
+    await this.client?.endAsync(true);
+    this.setState('stopped', 'stopped');
+  }
+
+  status(): BridgeStatus {
+    return { name: this.name, type: 'mqtt', state: this.state, detail: this.detail };
+  }
+
+  private describe(): string {
+    const into = Object.entries(this.spec.subscribe).map(([filter, channel]) => `${filter} → ${channel}`);
+    const out = Object.entries(this.spec.publish).map(([channel, topic]) => `${channel} → ${topic}`);
+    return [...into, ...out].join(', ') || 'no topics';
+  }
+
+  private setState(state: BridgeStatus['state'], detail: string): void {
+    this.state = state;
+    this.detail = detail;
+  }
+
+  private fromBroker(topic: string, payload: Buffer): void {
+    const text = payload.toString('utf8');
+    if (Buffer.byteLength(text) !== payload.length || text.includes('\uFFFD')) {
+      this.log.warn({ bridge: this.name, topic, bytes: payload.length }, 'mqtt message is not text; not relayed');
+      return;
+    }
+    for (const [filter, channel] of Object.entries(this.spec.subscribe)) {
+      if (!matches(filter, topic)) continue;
+      this.hub.publish({ type: 'message', channel, senderName: this.name, text: `mqtt|${escapeField(topic)}|${escapeField(text)}`, coalesce: topic });
+    }
+  }
+
+  /** A channel message (`msg|<channel>|<from>|<text>`) → the text, published to the channel's topic. */
+  private toBroker(channel: string, frame: string | TextFrame): boolean {
+    const [tag, , , text = ''] = parseLine(typeof frame === 'string' ? frame : frame.bytes.toString('utf8'));
+    const topic = this.spec.publish[channel];
+    if (tag !== 'msg' || !topic || !this.client?.connected) return false;
+    this.client.publish(topic, text, { qos: this.spec.qos, retain: this.spec.retain });
+    return true;
+  }
+}
+
+/** Does an MQTT topic filter (with + and #) match the topic? */
+export function matches(filter: string, topic: string): boolean {
+  const wanted = filter.split('/');
+  const parts = topic.split('/');
+  for (let i = 0; i < wanted.length; i++) {
+    if (wanted[i] === '#') return true;
+    if (i >= parts.length || (wanted[i] !== '+' && wanted[i] !== parts[i])) return false;
+  }
+  return wanted.length === parts.length;
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return 'the broker';
+  }
+}
