@@ -48,7 +48,7 @@ test('MQTT in and out through the local Mosquitto', { skip: skipShared }, async 
   assert.equal(await world.next(), `mqtt|${prefix}/kitchen/temperature|21.5`);
 
   await peer.subscribeAsync(`${prefix}/lights/set`);
-  const arrived = once(peer, 'message') as Promise<[string, Buffer]>;
+  const arrived = new Promise<[string, Buffer]>((resolve) => peer.once('message', (topic, payload) => resolve([topic, payload])));
   const switcher = await TestClient.connect(t, ws('/channel/lights'));
   switcher.send('ON|50%');
   const [topic, payload] = await arrived;
