@@ -15,7 +15,7 @@ async function udpPort(): Promise<number> {
   return port;
 }
 
-test('OSC in: messages become osc|<address>|<args> in the mapped channel', async (t) => {
+test('OSC in: messages become osc|<address>|<args> in the mapped channel', { timeout: 30_000 }, async (t) => {
   const listen = await udpPort();
   const { ws, server } = await startServer(t, {
     bridges: [{ type: 'osc', listen, map: { '/avatar/parameters/*': 'avatar', '/hr': 'heart' } }],
@@ -37,7 +37,7 @@ test('OSC in: messages become osc|<address>|<args> in the mapped channel', async
   assert.equal(await avatar.next(), 'osc|/avatar/parameters/Done|1', 'unmapped addresses go nowhere');
 });
 
-test('OSC out: /address|args in the send channel arrive as typed OSC messages', async (t) => {
+test('OSC out: /address|args in the send channel arrive as typed OSC messages', { timeout: 30_000 }, async (t) => {
   const port = await udpPort();
   const receiver = new Server(port, '127.0.0.1');
   t.after(() => receiver.close());
@@ -53,7 +53,7 @@ test('OSC out: /address|args in the send channel arrive as typed OSC messages', 
   assert.deepEqual((await second)[0], ['/one', 1]);
 });
 
-test('OSC: a port that is taken is retried with backoff; the server keeps serving', async (t) => {
+test('OSC: a port that is taken is retried with backoff; the server keeps serving', { timeout: 30_000 }, async (t) => {
   const blocker = createSocket('udp4');
   blocker.bind(0, '127.0.0.1');
   await once(blocker, 'listening');
@@ -65,7 +65,7 @@ test('OSC: a port that is taken is retried with backoff; the server keeps servin
   assert.equal(await echo.ask('up'), 'up');
 });
 
-test('OSC in: a fast stream is coalesced per address for a world that cannot keep up', async (t) => {
+test('OSC in: a fast stream is coalesced per address for a world that cannot keep up', { timeout: 30_000 }, async (t) => {
   const listen = await udpPort();
   const { ws, server } = await startServer(t, { bridges: [{ type: 'osc', listen, map: { '/*': 'sensors' } }], outboundRate: 20, outboundBurst: 1 });
   const world = await TestClient.connect(t, ws('/channel/sensors'));

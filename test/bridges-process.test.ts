@@ -5,7 +5,7 @@ import { startServer, TestClient } from './helpers.js';
 
 const program = (name: string) => `"${process.execPath}" "${fileURLToPath(new URL(`./programs/${name}.mjs`, import.meta.url))}"`;
 
-test('exec: one program per connection, lines both ways, with the connection in its environment', async (t) => {
+test('exec: one program per connection, lines both ways, with the connection in its environment', { timeout: 30_000 }, async (t) => {
   const { ws, http } = await startServer(t, { exec: `/count=${program('counter')}`, maxOutboundRate: 0 });
   const client = await TestClient.connect(t, ws('/count?name=Alice&color=red&rate=0'));
   assert.equal(await client.next(), 'hello|Alice|/count|red|127.0.0.1');
@@ -18,7 +18,7 @@ test('exec: one program per connection, lines both ways, with the connection in 
   assert.deepEqual(health.bridges.map((b) => [b.type, b.name, b.state]), [['exec', '/count', 'running']]);
 });
 
-test('exec: stderr to the client when asked; program exit closes the connection with the reason', async (t) => {
+test('exec: stderr to the client when asked; program exit closes the connection with the reason', { timeout: 30_000 }, async (t) => {
   const { ws } = await startServer(t, {
     bridges: [
       { type: 'exec', path: '/count', command: program('counter'), stderr: 'client' },
@@ -43,7 +43,7 @@ test('exec: stderr to the client when asked; program exit closes the connection 
   assert.equal((await missing.closed).code, 1011);
 });
 
-test('exec: a flooding program is paced, binary garbage and huge lines become text errors', async (t) => {
+test('exec: a flooding program is paced, binary garbage and huge lines become text errors', { timeout: 30_000 }, async (t) => {
   const { ws } = await startServer(t, { exec: `/flood=${program('flood')}`, outboundRate: 200, outboundQueue: 50 });
   const client = await TestClient.connect(t, ws('/flood'));
   const received: string[] = [];
@@ -55,7 +55,7 @@ test('exec: a flooding program is paced, binary garbage and huge lines become te
   assert.ok(received.includes('error|exec|the program wrote a line over 65536 bytes; it was dropped'));
 });
 
-test('program (shared mode): channel messages in as <sender>|<text>, lines out to the channel or @one member', async (t) => {
+test('program (shared mode): channel messages in as <sender>|<text>, lines out to the channel or @one member', { timeout: 30_000 }, async (t) => {
   const { ws, server } = await startServer(t, { bridges: [{ type: 'program', channel: 'help', command: program('bot'), name: 'helper' }] });
   const alice = await TestClient.connect(t, ws('/channel/help?name=Alice'));
   const bob = await TestClient.connect(t, ws('/channel/help?name=Bob|B'));
@@ -67,7 +67,7 @@ test('program (shared mode): channel messages in as <sender>|<text>, lines out t
   assert.deepEqual(server.bridges().map((b) => [b.type, b.name, b.state]), [['program', 'helper', 'running']]);
 });
 
-test('program: restarted with backoff when it dies, and the server keeps serving', async (t) => {
+test('program: restarted with backoff when it dies, and the server keeps serving', { timeout: 30_000 }, async (t) => {
   const { ws, server } = await startServer(t, { bridges: [{ type: 'program', channel: 'help', command: program('bot'), name: 'helper' }] });
   const alice = await TestClient.connect(t, ws('/channel/help?name=Alice'));
   alice.send('die');

@@ -64,3 +64,11 @@ test('a port in use exits 1 with a message that says which port and how to pick 
   assert.match(stderr, new RegExp(`--port ${port + 1} \\(or RESOBRIDGE_PORT=${port + 1}`));
   assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
 });
+
+test('the banner lists the bridges', async (t) => {
+  const child = spawnCli(['serve', '--port', '0', '--exec', '/time=date']);
+  t.after(() => child.kill('SIGKILL'));
+  const { output } = await waitForOutput(child, /Stop: Ctrl\+C/);
+  assert.match(output, /Bridges:\n {2}exec \/time: running, "date" for each connection/);
+  assert.match(output, /ws:\/\/localhost:\d+\/time/);
+});

@@ -66,9 +66,32 @@ export const MQTT_SPEC = z
   })
   .strict();
 
-export const BRIDGES_SCHEMA = z.array(z.union([EXEC_SPEC, PROGRAM_SPEC, OSC_SPEC, MQTT_SPEC]));
+export const WEBHOOK_SPEC = z
+  .object({
+    type: z.literal('webhook'),
+    name: z.string().min(1).max(64).optional(),
+    url: z.string().regex(/^https?:\/\/.+/, 'url must start with http:// or https://'),
+    /** POST each message in this channel. */
+    channel: channelName.optional(),
+    /** POST each change of these keys (in namespace ns). */
+    watch: z.array(z.string().min(1)).default([]),
+    ns: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('default'),
+    /** Attempts per message before it goes to the dead-letter file. */
+    attempts: z.number().int().min(1).max(100).default(5),
+    /** First retry delay; doubles each time, up to 30 s. */
+    retryMs: z.number().int().min(10).max(60_000).default(1_000),
+    /** Messages that may wait; past it the oldest goes to the dead-letter file. */
+    queue: z.number().int().min(1).max(1_000_000).default(1_000),
+    /** JSON lines of what could not be delivered. */
+    deadLetter: z.string().min(1).default('data/webhook-dead-letters.jsonl'),
+  })
+  .strict()
+  .refine((spec) => spec.channel !== undefined || spec.watch.length > 0, { message: 'a webhook needs a channel, keys to watch, or both' });
+
+export const BRIDGES_SCHEMA = z.array(z.union([EXEC_SPEC, PROGRAM_SPEC, OSC_SPEC, MQTT_SPEC, WEBHOOK_SPEC]));
 export type BridgeSpec = z.infer<typeof BRIDGES_SCHEMA>[number];
 export type ExecSpec = z.infer<typeof EXEC_SPEC>;
 export type ProgramSpec = z.infer<typeof PROGRAM_SPEC>;
 export type OscSpec = z.infer<typeof OSC_SPEC>;
 export type MqttSpec = z.infer<typeof MQTT_SPEC>;
+export type WebhookSpec = z.infer<typeof WEBHOOK_SPEC>;

@@ -5,14 +5,15 @@
  *        topic (a world that falls behind gets each topic's latest state).
  *   Out: each message in a `publish` channel is published, as it was written,
  *        to its topic (with `qos` and `retain`).
- * The client reconnects by itself (every second while the broker is away,
- * logged) and subscribes again; the server keeps serving meanwhile.
+ * The client reconnects by itself while the broker is away (after 1 s, then
+ * doubling up to 30 s, logged) and subscribes again; the server keeps serving.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Hub, Membership } from '../hub/hub.js';
 import { escapeField, parseLine } from '../protocol/line.js';
 import type { TextFrame } from '../protocol/text-frame.js';
+import { Backoff } from './backoff.js';
 import type { Bridge, BridgeStatus } from './bridge.js';
 import type { MqttSpec } from './bridge-spec.js';
 
@@ -43,7 +44,14 @@ export class MqttBridge implements Bridge {
     });
     this.client = client;
     const filters = Object.keys(this.spec.subscribe);
+    const backoff = new Backoff();
+    // mqtt.js retries at a fixed period; stretch it while the broker stays away.
+    client.on('reconnect', () => {
+      client.options.reconnectPeriod = backoff.next();
+    });
     client.on('connect', () => {
+      backoff.reset();
+      client.options.reconnectPeriod = 1_000;
       this.setState('connected', `${where}: ${this.describe()}`);
       this.log.info({ bridge: this.name, broker: where }, 'mqtt bridge connected');
       if (filters.length > 0) {
@@ -53,7 +61,7 @@ export class MqttBridge implements Bridge {
       }
     });
     client.on('offline', () => {
-      this.setState('retrying', `${where} is unreachable; reconnecting every second`);
+      this.setState('retrying', `${where} is unreachable; reconnecting (every 1 s, then longer, up to 30 s)`);
       this.log.warn({ bridge: this.name, broker: where }, 'mqtt broker unreachable; reconnecting');
     });
     client.on('error', (error) => this.log.warn({ bridge: this.name, err: error.message }, 'mqtt bridge error'));

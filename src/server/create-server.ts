@@ -19,6 +19,7 @@ import { execEndpoint } from '../bridges/exec.js';
 import { MqttBridge } from '../bridges/mqtt.js';
 import { OscBridge } from '../bridges/osc.js';
 import { ProgramBridge } from '../bridges/program.js';
+import { WebhookBridge } from '../bridges/webhook.js';
 import type { Args } from '../app/args.js';
 import { registerBuiltins } from '../app/builtins.js';
 import { scopedStore, type ConnectionContext, type ScopedStore } from '../app/client.js';
@@ -136,6 +137,8 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
         return [new OscBridge(spec, hub, log)];
       case 'mqtt':
         return [new MqttBridge(spec, hub, log)];
+      case 'webhook':
+        return [new WebhookBridge(spec, hub, () => keyvalue, log)];
       default:
         return [];
     }

@@ -1,0 +1,150 @@
+/**
+ * `type: webhook`: POSTs a channel's messages, and changes of watched keys,
+ * to a URL as JSON, one at a time and in order:
+ *   {"type":"msg","channel":"alerts","from":"Alice","text":"…"}
+ *   {"type":"value","ns":"default","key":"score","value":"42"}   (value null when deleted)
+ * A failure (no answer within 5 s, 5xx, 429) is retried with backoff; after
+ * `attempts` tries, or a 4xx that retrying cannot fix, or when the bounded
+ * queue overflows, the message is appended to the dead-letter file (JSON lines).
+ */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { Hub, Membership } from '../hub/hub.js';
+import { parseLine } from '../protocol/line.js';
+import type { TextFrame } from '../protocol/text-frame.js';
+import type { KeyValue } from '../store/keyvalue.js';
+import { Backoff } from './backoff.js';
+import type { Bridge, BridgeStatus } from './bridge.js';
+import type { WebhookSpec } from './bridge-spec.js';
+
+const TIMEOUT_MS = 5_000;
+
+export class WebhookBridge implements Bridge {
+  private readonly name: string;
+  private readonly queue: Record<string, unknown>[] = [];
+  private readonly deadLetter: string;
+  private membership: Membership | undefined;
+  private unwatch: (() => void)[] = [];
+  private sending = false;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private state: BridgeStatus['state'] = 'stopped';
+  private detail = 'not started';
+
+  constructor(
+    private readonly spec: WebhookSpec,
+    private readonly hub: Hub,
+    private readonly keyvalue: () => KeyValue | undefined,
+    private readonly log: Logger,
+  ) {
+    this.name = spec.name ?? `webhook-${spec.channel ?? spec.watch.join('+')}`;
+    this.deadLetter = resolve(spec.deadLetter);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.setState('connected', `POST to ${this.spec.url}`);
+    const { channel } = this.spec;
+    if (channel) {
+      this.membership = this.hub.join(channel, { name: this.name, encoding: 'line', send: (frame) => this.fromChannel(channel, frame) }, {
+        relay: false,
+        echo: false,
+        presence: false,
+        history: 0,
+      });
+    }
+    const store = this.keyvalue();
+    for (const key of this.spec.watch) {
+      const stop = store?.watch(this.spec.ns, key, (value) => this.enqueue({ type: 'value', ns: this.spec.ns, key, value: value ?? null }));
+      if (stop) this.unwatch.push(stop);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.membership?.leave();
+    for (const stop of this.unwatch) stop();
+    this.unwatch = [];
+    clearTimeout(this.timer);
+    this.wake?.();
+    this.setState('stopped', 'stopped');
+  }
+
+  status(): BridgeStatus {
+    return { name: this.name, type: 'webhook', state: this.state, detail: this.detail };
+  }
+
+  private setState(state: BridgeStatus['state'], detail: string): void {
+    this.state = state;
+    this.detail = detail;
+  }
+
+  private fromChannel(channel: string, frame: string | TextFrame): boolean {
+    const [tag, , from = '', text = ''] = parseLine(typeof frame === 'string' ? frame : frame.bytes.toString('utf8'));
+    if (tag !== 'msg') return false;
+    this.enqueue({ type: 'msg', channel, from, text });
+    return true;
+  }
+
+  private enqueue(body: Record<string, unknown>): void {
+    if (this.queue.length >= this.spec.queue) {
+      const oldest = this.queue.shift();
+      if (oldest) void this.bury(oldest, 'the queue was full');
+    }
+    this.queue.push(body);
+    if (!this.sending) void this.drain();
+  }
+
+  /** Sends queued messages one at a time, in order, retrying each with backoff. */
+  private async drain(): Promise<void> {
+    this.sending = true;
+    while (this.queue.length > 0 && !this.stopped) {
+      const body = this.queue[0] as Record<string, unknown>;
+      const backoff = new Backoff(this.spec.retryMs);
+      let outcome = await this.post(body);
+      for (let attempt = 1; outcome.retry && attempt < this.spec.attempts && !this.stopped; attempt++) {
+        const delay = backoff.next();
+        this.setState('retrying', `${outcome.error}; trying again in ${delay / 1000} s`);
+        this.log.warn({ bridge: this.name, err: outcome.error, retryInMs: delay }, 'webhook failed; retrying');
+        await new Promise<void>((wake) => {
+          this.wake = wake;
+          this.timer = setTimeout(wake, delay);
+        });
+        outcome = await this.post(body);
+      }
+      this.queue.shift();
+      if (outcome.error) await this.bury(body, outcome.error);
+      else this.setState('connected', `POST to ${this.spec.url}`);
+    }
+    this.sending = false;
+  }
+
+  private async post(body: Record<string, unknown>): Promise<{ error?: string; retry?: boolean }> {
+    try {
+      const response = await fetch(this.spec.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'resobridge-webhook' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+      await response.body?.cancel();
+      if (response.ok) return {};
+      const retry = response.status >= 500 || response.status === 429;
+      return { error: `${this.spec.url} answered ${response.status}`, retry };
+    } catch (error) {
+      return { error: `${this.spec.url} could not be reached (${(error as Error).message})`, retry: true };
+    }
+  }
+
+  private async bury(body: Record<string, unknown>, why: string): Promise<void> {
+    this.log.warn({ bridge: this.name, why, deadLetter: this.deadLetter }, 'webhook message not delivered; written to the dead-letter file');
+    try {
+      await mkdir(dirname(this.deadLetter), { recursive: true });
+      await appendFile(this.deadLetter, `${JSON.stringify({ time: new Date().toISOString(), url: this.spec.url, why, body })}\n`);
+    } catch (error) {
+      this.log.error({ bridge: this.name, err: error }, 'cannot write the webhook dead-letter file');
+    }
+  }
+}
