@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import mqtt from 'mqtt';
 import { matches } from '../src/bridges/mqtt.js';
+import { closedPort } from './fixtures.js';
 import { startServer, TestClient } from './helpers.js';
 import { skipUnless } from './services.js';
 
@@ -75,17 +75,8 @@ async function ownBroker(t: TestContext, port: number) {
   throw new Error('mosquitto did not start');
 }
 
-async function freePort(): Promise<number> {
-  const server = createNetServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
 test('MQTT broker outage: the bridge retries, the server keeps serving, and it resumes when the broker is back', { skip: skipOwn, timeout: 60_000 }, async (t) => {
-  const port = await freePort();
+  const port = await closedPort();
   let broker = await ownBroker(t, port);
   const url = `mqtt://127.0.0.1:${port}`;
   const { ws, server } = await startServer(t, { bridges: [{ type: 'mqtt', url, subscribe: { 'sensors/#': 'sensors' } }] });

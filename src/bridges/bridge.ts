@@ -15,3 +15,20 @@ export interface Bridge {
   stop(): Promise<void>;
   status(): BridgeStatus;
 }
+
+/** A bridge's status in one place: what /healthz and the banner show. */
+export class StatusBoard {
+  private current: BridgeStatus;
+
+  constructor(name: string, type: string) {
+    this.current = { name, type, state: 'stopped', detail: 'not started' };
+  }
+
+  set(state: BridgeState, detail: string): void {
+    this.current = { ...this.current, state, detail };
+  }
+
+  get(): BridgeStatus {
+    return this.current;
+  }
+}

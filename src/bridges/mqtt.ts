@@ -14,15 +14,14 @@ import type { Hub, Membership } from '../hub/hub.js';
 import { escapeField, parseLine } from '../protocol/line.js';
 import type { TextFrame } from '../protocol/text-frame.js';
 import { Backoff } from './backoff.js';
-import type { Bridge, BridgeStatus } from './bridge.js';
+import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import type { MqttSpec } from './bridge-spec.js';
 
 export class MqttBridge implements Bridge {
   private readonly name: string;
   private client: MqttClient | undefined;
   private memberships: Membership[] = [];
-  private state: BridgeStatus['state'] = 'stopped';
-  private detail = 'not started';
+  private readonly board: StatusBoard;
 
   constructor(
     private readonly spec: MqttSpec,
@@ -30,11 +29,12 @@ export class MqttBridge implements Bridge {
     private readonly log: Logger,
   ) {
     this.name = spec.name ?? 'mqtt';
+    this.board = new StatusBoard(this.name, 'mqtt');
   }
 
   start(): void {
     const where = redact(this.spec.url);
-    this.setState('retrying', `connecting to ${where}`);
+    this.board.set('retrying', `connecting to ${where}`);
     const client = mqtt.connect(this.spec.url, {
       username: this.spec.username,
       password: this.spec.password,
@@ -52,7 +52,7 @@ export class MqttBridge implements Bridge {
     client.on('connect', () => {
       backoff.reset();
       client.options.reconnectPeriod = 1_000;
-      this.setState('connected', `${where}: ${this.describe()}`);
+      this.board.set('connected', `${where}: ${this.describe()}`);
       this.log.info({ bridge: this.name, broker: where }, 'mqtt bridge connected');
       if (filters.length > 0) {
         client.subscribe(filters, { qos: this.spec.qos }, (error) => {
@@ -61,7 +61,7 @@ export class MqttBridge implements Bridge {
       }
     });
     client.on('offline', () => {
-      this.setState('retrying', `${where} is unreachable; reconnecting (every 1 s, then longer, up to 30 s)`);
+      this.board.set('retrying', `${where} is unreachable; reconnecting (every 1 s, then longer, up to 30 s)`);
       this.log.warn({ bridge: this.name, broker: where }, 'mqtt broker unreachable; reconnecting');
     });
     client.on('error', (error) => this.log.warn({ bridge: this.name, err: error.message }, 'mqtt bridge error'));
@@ -80,11 +80,11 @@ export class MqttBridge implements Bridge {
     for (const membership of this.memberships) membership.leave();
     this.memberships = [];
     await this.client?.endAsync(true);
-    this.setState('stopped', 'stopped');
+    this.board.set('stopped', 'stopped');
   }
 
   status(): BridgeStatus {
-    return { name: this.name, type: 'mqtt', state: this.state, detail: this.detail };
+    return this.board.get();
   }
 
   private describe(): string {
@@ -93,10 +93,6 @@ export class MqttBridge implements Bridge {
     return [...into, ...out].join(', ') || 'no topics';
   }
 
-  private setState(state: BridgeStatus['state'], detail: string): void {
-    this.state = state;
-    this.detail = detail;
-  }
 
   private fromBroker(topic: string, payload: Buffer): void {
     const text = payload.toString('utf8');

@@ -17,7 +17,7 @@ import { escapeField, parseLine } from '../protocol/line.js';
 import { formatValue } from '../protocol/values.js';
 import type { TextFrame } from '../protocol/text-frame.js';
 import { Backoff } from './backoff.js';
-import type { Bridge, BridgeStatus } from './bridge.js';
+import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import type { OscSpec } from './bridge-spec.js';
 
 type OscArg = number | string | boolean | { type: 'float'; value: number };
@@ -30,8 +30,7 @@ export class OscBridge implements Bridge {
   private client: Client | undefined;
   private membership: Membership | undefined;
   private retry: NodeJS.Timeout | undefined;
-  private state: BridgeStatus['state'] = 'stopped';
-  private detail = 'not started';
+  private readonly board: StatusBoard;
 
   constructor(
     private readonly spec: OscSpec,
@@ -39,6 +38,7 @@ export class OscBridge implements Bridge {
     private readonly log: Logger,
   ) {
     this.name = spec.name ?? `osc${spec.listen ? `-${spec.listen}` : ''}`;
+    this.board = new StatusBoard(this.name, 'osc');
     this.routes = Object.entries(spec.map).map(([pattern, channel]) => ({
       pattern: new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`),
       channel,
@@ -57,7 +57,7 @@ export class OscBridge implements Bridge {
       });
     }
     if (this.spec.listen) this.listen(this.spec.listen);
-    else this.setState('connected', this.describe());
+    else this.board.set('connected', this.describe());
   }
 
   async stop(): Promise<void> {
@@ -66,11 +66,11 @@ export class OscBridge implements Bridge {
     const { server, client } = this;
     await Promise.all([quietly(() => server?.close()), quietly(() => client?.close())]);
     this.server = undefined;
-    this.setState('stopped', 'stopped');
+    this.board.set('stopped', 'stopped');
   }
 
   status(): BridgeStatus {
-    return { name: this.name, type: 'osc', state: this.state, detail: this.detail };
+    return this.board.get();
   }
 
   private listen(port: number): void {
@@ -78,14 +78,14 @@ export class OscBridge implements Bridge {
     this.server = server;
     server.on('listening', () => {
       this.backoff.reset();
-      this.setState('connected', this.describe());
+      this.board.set('connected', this.describe());
       this.log.info({ bridge: this.name, port }, 'osc bridge listening');
     });
     server.on('message', (message: unknown[]) => this.fromOsc(message));
     server.on('bundle', (bundle: { elements: unknown[][] }) => bundle.elements.forEach((element) => this.fromOsc(element)));
     server.on('error', (error: Error) => {
       const delay = this.backoff.next();
-      this.setState('retrying', `cannot listen on UDP ${this.spec.listenHost}:${port} (${error.message}); trying again in ${delay / 1000} s`);
+      this.board.set('retrying', `cannot listen on UDP ${this.spec.listenHost}:${port} (${error.message}); trying again in ${delay / 1000} s`);
       this.log.warn({ bridge: this.name, err: error.message, retryInMs: delay }, 'osc bridge cannot listen');
       void quietly(() => server.close());
       this.retry = setTimeout(() => this.listen(port), delay);
@@ -99,10 +99,6 @@ export class OscBridge implements Bridge {
     return parts.join('; ');
   }
 
-  private setState(state: BridgeStatus['state'], detail: string): void {
-    this.state = state;
-    this.detail = detail;
-  }
 
   /** An OSC message → `osc|<address>|<args…>` in the mapped channel. */
   private fromOsc(message: unknown[]): void {

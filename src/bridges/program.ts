@@ -11,7 +11,7 @@ import type { Hub, Membership } from '../hub/hub.js';
 import { escapeField, parseLine } from '../protocol/line.js';
 import type { TextFrame } from '../protocol/text-frame.js';
 import { Backoff } from './backoff.js';
-import type { Bridge, BridgeStatus } from './bridge.js';
+import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import type { ProgramSpec } from './bridge-spec.js';
 import { readLines } from './lines.js';
 import { endProgram, GRACE_MS, spawnProgram } from './spawn-program.js';
@@ -25,8 +25,7 @@ export class ProgramBridge implements Bridge {
   private child: ReturnType<typeof spawnProgram> | undefined;
   private membership: Membership | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
-  private state: BridgeStatus['state'] = 'stopped';
-  private detail = 'not started';
+  private readonly board: StatusBoard;
   private stopping = false;
 
   constructor(
@@ -36,6 +35,7 @@ export class ProgramBridge implements Bridge {
     private readonly log: Logger,
   ) {
     this.name = spec.name ?? `program-${spec.channel}`;
+    this.board = new StatusBoard(this.name, 'program');
   }
 
   start(): void {
@@ -59,20 +59,18 @@ export class ProgramBridge implements Bridge {
       endProgram(child, GRACE_MS);
       await exited;
     }
-    this.state = 'stopped';
-    this.detail = 'stopped';
+    this.board.set('stopped', 'stopped');
   }
 
   status(): BridgeStatus {
-    return { name: this.name, type: 'program', state: this.state, detail: this.detail };
+    return this.board.get();
   }
 
   private launch(): void {
     const child = spawnProgram(this.spec.command, { RESOBRIDGE_CHANNEL: this.spec.channel, RESOBRIDGE_NAME: this.name });
     const started = Date.now();
     this.child = child;
-    this.state = 'running';
-    this.detail = `"${this.spec.command}" on channel ${this.spec.channel} (pid ${child.pid})`;
+    this.board.set('running', `"${this.spec.command}" on channel ${this.spec.channel} (pid ${child.pid})`);
     const about = { bridge: this.name, pid: child.pid };
     this.log.info({ ...about, command: this.spec.command }, 'bridge program started');
     readLines(child.stdout, this.maxMessageBytes, (line) => {
@@ -86,8 +84,7 @@ export class ProgramBridge implements Bridge {
       if (this.stopping) return;
       if (Date.now() - started >= STABLE_MS) this.backoff.reset();
       const delay = this.backoff.next();
-      this.state = 'retrying';
-      this.detail = `the program ended (${signal ?? `exit code ${code}`}); starting it again in ${delay / 1000} s`;
+      this.board.set('retrying', `the program ended (${signal ?? `exit code ${code}`}); starting it again in ${delay / 1000} s`);
       this.log.warn({ ...about, code, signal, retryInMs: delay }, 'bridge program ended; restarting');
       this.restartTimer = setTimeout(() => this.launch(), delay);
     });

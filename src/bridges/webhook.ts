@@ -15,7 +15,7 @@ import { parseLine } from '../protocol/line.js';
 import type { TextFrame } from '../protocol/text-frame.js';
 import type { KeyValue } from '../store/keyvalue.js';
 import { Backoff } from './backoff.js';
-import type { Bridge, BridgeStatus } from './bridge.js';
+import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import type { WebhookSpec } from './bridge-spec.js';
 
 const TIMEOUT_MS = 5_000;
@@ -30,8 +30,7 @@ export class WebhookBridge implements Bridge {
   private stopped = false;
   private wake: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private state: BridgeStatus['state'] = 'stopped';
-  private detail = 'not started';
+  private readonly board: StatusBoard;
 
   constructor(
     private readonly spec: WebhookSpec,
@@ -40,12 +39,13 @@ export class WebhookBridge implements Bridge {
     private readonly log: Logger,
   ) {
     this.name = spec.name ?? `webhook-${spec.channel ?? spec.watch.join('+')}`;
+    this.board = new StatusBoard(this.name, 'webhook');
     this.deadLetter = resolve(spec.deadLetter);
   }
 
   start(): void {
     this.stopped = false;
-    this.setState('connected', `POST to ${this.spec.url}`);
+    this.board.set('connected', `POST to ${this.spec.url}`);
     const { channel } = this.spec;
     if (channel) {
       this.membership = this.hub.join(channel, { name: this.name, encoding: 'line', send: (frame) => this.fromChannel(channel, frame) }, {
@@ -69,17 +69,13 @@ export class WebhookBridge implements Bridge {
     this.unwatch = [];
     clearTimeout(this.timer);
     this.wake?.();
-    this.setState('stopped', 'stopped');
+    this.board.set('stopped', 'stopped');
   }
 
   status(): BridgeStatus {
-    return { name: this.name, type: 'webhook', state: this.state, detail: this.detail };
+    return this.board.get();
   }
 
-  private setState(state: BridgeStatus['state'], detail: string): void {
-    this.state = state;
-    this.detail = detail;
-  }
 
   private fromChannel(channel: string, frame: string | TextFrame): boolean {
     const [tag, , from = '', text = ''] = parseLine(typeof frame === 'string' ? frame : frame.bytes.toString('utf8'));
@@ -106,7 +102,7 @@ export class WebhookBridge implements Bridge {
       let outcome = await this.post(body);
       for (let attempt = 1; outcome.retry && attempt < this.spec.attempts && !this.stopped; attempt++) {
         const delay = backoff.next();
-        this.setState('retrying', `${outcome.error}; trying again in ${delay / 1000} s`);
+        this.board.set('retrying', `${outcome.error}; trying again in ${delay / 1000} s`);
         this.log.warn({ bridge: this.name, err: outcome.error, retryInMs: delay }, 'webhook failed; retrying');
         await new Promise<void>((wake) => {
           this.wake = wake;
@@ -116,7 +112,7 @@ export class WebhookBridge implements Bridge {
       }
       this.queue.shift();
       if (outcome.error) await this.bury(body, outcome.error);
-      else this.setState('connected', `POST to ${this.spec.url}`);
+      else this.board.set('connected', `POST to ${this.spec.url}`);
     }
     this.sending = false;
   }
