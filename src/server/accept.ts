@@ -12,6 +12,7 @@ import { messages } from '../protocol/messages.js';
 import { CloseCode, Connection } from './connection.js';
 import type { Session } from './endpoint.js';
 import type { Admitted } from './handshake.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { InboundLimits } from './inbound-limits.js';
 import { commonOptions, readQuery } from './query-options.js';
 
@@ -26,6 +27,7 @@ export interface AcceptContext {
   /** Outbound rate per endpoint kind (endpointRates). */
   endpointRates: Map<string, number>;
   hooks: ClientHook;
+  metrics: Metrics;
 }
 
 export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext): void {
@@ -57,9 +59,11 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
     connection.markAlive();
     connection.messagesIn++;
     const bytes = data as Buffer;
+    connection.bytesIn += bytes.length;
     if (!connection.isOpen) return;
     const verdict = inbound.judge(bytes.length);
     if (verdict !== 'ok') {
+      context.metrics.rateLimited.inc({ reason: 'close' in verdict ? 'closed' : 'dropped' });
       if ('close' in verdict) {
         log.warn({ ...about, reason: verdict.close }, 'closing a flooding client');
         void connection.close(CloseCode.policyViolation, verdict.close, messages.error('rate', `${verdict.close}; closing`));
@@ -84,6 +88,7 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
   ws.on('error', (error) => log.info({ ...about, err: error.message }, 'client protocol error'));
   ws.once('close', (code: number, reason: Buffer) => {
     context.connections.delete(connection);
+    context.metrics.closedConnection(connection);
     inbound.release();
     session.close();
     client.dispose();

@@ -55,6 +55,8 @@ export class Connection {
   grant: Grant = { name: 'anonymous', scopes: 'all' };
   messagesIn = 0;
   messagesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
   /** How this client reads server messages: lines (worlds) or JSON (apps that asked for `?format=json`). */
   encoding: Encoding = 'line';
   /** Pings sent since the client last showed it is alive. */
@@ -136,6 +138,7 @@ export class Connection {
     }
     this.socket.send(typeof frame === 'string' ? frame : frame.bytes, { binary: false });
     this.messagesOut++;
+    this.bytesOut += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.bytes.length;
   }
 
   /**

@@ -33,6 +33,7 @@ import { Hub } from '../hub/hub.js';
 import { MemoryBroker } from '../hub/memory-broker.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { messages } from '../protocol/messages.js';
+import { Metrics } from '../metrics/metrics.js';
 import { KeyValue } from '../store/keyvalue.js';
 import { openStore } from '../store/open-store.js';
 import { within } from '../util/timeout.js';
@@ -160,6 +161,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       }),
   );
   let keyvalue: KeyValue | undefined;
+  const metrics = new Metrics({ connections: () => connections, channels: () => hub.channelCount, bridges: bridgeStatus });
   const wss = new WebSocketServer({ noServer: true, maxPayload: readLimit(config.maxMessageBytes), perMessageDeflate: false });
   const health = () => ({
     status: closing ? 'shutting down' : 'ok',
@@ -172,7 +174,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     dropped: sum(connections, (connection) => connection.dropped),
     bridges: bridgeStatus(),
   });
-  const handler = httpHandler(endpoints, { health }, tls !== undefined, {
+  const handler = httpHandler(endpoints, { health, metrics: () => metrics.registry }, tls !== undefined, {
     access,
     hub,
     keyvalue: () => keyvalue,
@@ -200,10 +202,14 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   http.on('upgrade', (req, socket: Socket, head: Buffer) => {
     socket.on('error', (error) => log.debug({ err: error }, 'handshake socket error'));
     const store = keyvalue;
-    if (closing || !store) return refuseUpgrade(socket, 503, 'The server is not running right now (starting or stopping). Try again in a moment.');
+    if (closing || !store) {
+      metrics.handshakeFailures.inc({ reason: '503' });
+      return refuseUpgrade(socket, 503, 'The server is not running right now (starting or stopping). Try again in a moment.');
+    }
     const decision = decide(req, socket, { endpoints, access, limits, trustProxy: config.trustProxy });
     if (!decision.ok) {
       log.info({ path: decision.path, remote: decision.remoteAddress, status: decision.status }, 'handshake refused');
+      metrics.handshakeFailures.inc({ reason: String(decision.status) });
       return refuseUpgrade(socket, decision.status, decision.reason);
     }
     wss.handleUpgrade(req, socket, head, (ws) =>
@@ -215,6 +221,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
         connections,
         endpointRates,
         hooks: runHooks,
+        metrics,
       }),
     );
   });
@@ -249,7 +256,11 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     },
     async listen() {
       const store = await openStore(config.store);
-      keyvalue = new KeyValue(store, { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes, maxKeysListed: MAX_KEYS_LISTED });
+      keyvalue = new KeyValue(
+        store,
+        { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes, maxKeysListed: MAX_KEYS_LISTED },
+        (operation, seconds) => metrics.storeSeconds.observe({ operation }, seconds),
+      );
       log.info({ store: store.description }, 'store opened');
       try {
         const address = await listenHttp();

@@ -4,6 +4,7 @@
  * typing http:// into Resonite or opening the address in a browser.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { Endpoint } from './endpoint.js';
 import { httpApi, type HttpApiContext } from './http-api.js';
 import { sendJson, sendPage } from './http-pages.js';
@@ -12,6 +13,7 @@ import { endpointUrls } from './urls.js';
 
 export interface HealthSource {
   health(): Record<string, unknown>;
+  metrics(): Registry;
 }
 
 export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource, secure: boolean, api: HttpApiContext) {
@@ -29,6 +31,20 @@ export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource
         urls,
         headers: { Allow: 'GET, HEAD' },
       });
+      return;
+    }
+    if (url.pathname === '/metrics') {
+      // With tokens configured, metrics need a token that allows everything (*).
+      const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      const auth = api.access.authenticate(bearer ?? url.searchParams.get('token') ?? undefined);
+      if (!auth.ok || (auth.grant.scopes !== 'all' && !auth.grant.scopes.some((scope) => scope.kind === 'all'))) {
+        sendJson(req, res, auth.ok ? 403 : 401, { ok: false, error: 'metrics need a token that allows everything (*): send Authorization: Bearer YOUR-TOKEN' });
+        return;
+      }
+      const registry = source.metrics();
+      const body = await registry.metrics();
+      res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' });
+      res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
     if (url.pathname === '/healthz') {

@@ -22,10 +22,21 @@ export class KeyValue {
   constructor(
     readonly store: Store,
     private readonly limits: KeyValueLimits,
+    /** Told how long each store operation took (for metrics). */
+    private readonly observe: (operation: string, seconds: number) => void = () => {},
   ) {}
 
   async get(ns: string, key: string): Promise<string | undefined> {
-    return this.store.get(ns, this.checkKey(key));
+    return this.timed('get', () => this.store.get(ns, this.checkKey(key)));
+  }
+
+  private async timed<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await run();
+    } finally {
+      this.observe(operation, (performance.now() - started) / 1000);
+    }
   }
 
   async set(ns: string, key: string, value: string): Promise<void> {
@@ -34,25 +45,25 @@ export class KeyValue {
     if (bytes > this.limits.maxValueBytes) {
       throw new RequestError(`the value is ${bytes} bytes; this server keeps values of up to ${this.limits.maxValueBytes} bytes`);
     }
-    await this.store.set(ns, key, value);
+    await this.timed('set', () => this.store.set(ns, key, value));
     this.notify(ns, key, value);
   }
 
   async delete(ns: string, key: string): Promise<boolean> {
-    const existed = await this.store.delete(ns, this.checkKey(key));
+    const existed = await this.timed('delete', () => this.store.delete(ns, this.checkKey(key)));
     if (existed) this.notify(ns, key, undefined);
     return existed;
   }
 
   async keys(ns: string, prefix: string): Promise<string[]> {
-    return this.store.keys(ns, prefix, this.limits.maxKeysListed);
+    return this.timed('keys', () => this.store.keys(ns, prefix, this.limits.maxKeysListed));
   }
 
   async incr(ns: string, key: string, by: number): Promise<number> {
     this.checkKey(key);
     let next: number;
     try {
-      next = await this.store.incr(ns, key, by);
+      next = await this.timed('incr', () => this.store.incr(ns, key, by));
     } catch (error) {
       if (error instanceof NotANumberError) throw new RequestError(`cannot add to "${key}": ${error.message}`);
       throw error;
