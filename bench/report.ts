@@ -61,7 +61,8 @@ export function checkGoals(reports: ScenarioReport[]): GoalResult[] {
         }
       }
     }
-    if (report.id === 'idle' && ours.rssPerConnectionKiB !== undefined) {
+    // The memory goal is set at 10,000 connections; at the quick run's 1,000 the server's fixed costs dominate.
+    if (report.id === 'idle' && ours.rssPerConnectionKiB !== undefined && (ours.connections ?? 0) >= 10_000) {
       results.push({ goal: `server RSS ≤ ${MAX_IDLE_KIB} KiB per idle connection`, scenario: 'idle', value: ours.rssPerConnectionKiB, ok: ours.rssPerConnectionKiB <= MAX_IDLE_KIB });
     }
   }
