@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ConfigError, loadConfig, resolveConfig } from '../src/index.js';
@@ -147,4 +148,24 @@ test('the config loader never fails with anything but a ConfigError (fuzzed)', (
     }),
     { numRuns: 1_000 },
   );
+});
+
+test('malformed escapes and unparsable request targets are refused, and the server stays up', { timeout: 30_000 }, async (t) => {
+  const { ws, http, port } = await startServer(t);
+  // A token with a malformed escape (tokens are not required on this server, so the path still routes).
+  const viaBadToken = await TestClient.connect(t, ws('/t/%E0%A4/echo'));
+  assert.equal(await viaBadToken.ask('x'), 'x');
+  const absolute = await new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write('GET http://[bad/echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    });
+    let answer = '';
+    socket.on('data', (chunk) => (answer += String(chunk)));
+    socket.once('close', () => resolve(answer));
+    socket.once('error', reject);
+  });
+  assert.match(absolute, /^HTTP\/1\.1 400 /);
+  assert.equal((await fetch(http('/publish/%E0%A4'), { method: 'POST', body: 'x' })).status, 400);
+  const echo = await TestClient.connect(t, ws('/echo'));
+  assert.equal(await echo.ask('still up'), 'still up');
 });

@@ -22,7 +22,14 @@ const sha256 = (text: string): Buffer => createHash('sha256').update(text).diges
 export function splitPathToken(pathname: string): { token?: string; path: string } {
   const match = /^\/t\/([^/]+)(\/.*)?$/.exec(pathname);
   if (!match) return { path: pathname };
-  return { token: decodeURIComponent(match[1] ?? ''), path: match[2] ?? '/' };
+  const raw = match[1] ?? '';
+  let token: string;
+  try {
+    token = decodeURIComponent(raw);
+  } catch {
+    token = raw; // malformed escapes: compare as written (it will not match a configured token)
+  }
+  return { token, path: match[2] ?? '/' };
 }
 
 /** The path as it may be logged: no token in it. */

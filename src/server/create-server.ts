@@ -206,7 +206,15 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       metrics.handshakeFailures.inc({ reason: '503' });
       return refuseUpgrade(socket, 503, 'The server is not running right now (starting or stopping). Try again in a moment.');
     }
-    const decision = decide(req, socket, { endpoints, access, limits, trustProxy: config.trustProxy });
+    let decision: ReturnType<typeof decide>;
+    try {
+      decision = decide(req, socket, { endpoints, access, limits, trustProxy: config.trustProxy });
+    } catch (error) {
+      // A request line no URL parser accepts: refuse it, never let it reach the process.
+      log.info({ err: (error as Error).message, remote: socket.remoteAddress }, 'handshake refused: unreadable request');
+      metrics.handshakeFailures.inc({ reason: '400' });
+      return refuseUpgrade(socket, 400, 'The request could not be read. Connect to a URL like ws://HOST:PORT/echo.');
+    }
     if (!decision.ok) {
       log.info({ path: decision.path, remote: decision.remoteAddress, status: decision.status }, 'handshake refused');
       metrics.handshakeFailures.inc({ reason: String(decision.status) });

@@ -40,7 +40,8 @@ export async function httpApi(req: IncomingMessage, res: ServerResponse, url: UR
     else if (publish) reply = await publishTo(decodeURIComponent(publish[1] ?? ''), req, url, grant, context);
     else reply = await keyValue(decodeURIComponent(kv?.[1] ?? ''), req, url, grant, context);
   } catch (error) {
-    if (error instanceof TooLarge) reply = fail(413, error.message);
+    if (error instanceof URIError) reply = fail(400, 'the path has a malformed %-escape');
+    else if (error instanceof TooLarge) reply = fail(413, error.message);
     else reply = error instanceof RequestError ? fail(400, error.message) : fail(500, 'the server failed to handle that; see its log');
   }
   if (typeof reply.body === 'string') {
