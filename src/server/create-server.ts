@@ -220,18 +220,25 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       metrics.handshakeFailures.inc({ reason: String(decision.status) });
       return refuseUpgrade(socket, decision.status, decision.reason);
     }
-    wss.handleUpgrade(req, socket, head, (ws) =>
-      accept(ws, decision.admitted, {
-        config,
-        log,
-        services: { hub, keyvalue: store, maxHistory: config.maxHistory },
-        limits,
-        connections,
-        endpointRates,
-        hooks: runHooks,
-        metrics,
-      }),
-    );
+    const admitted = decision.admitted;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      try {
+        accept(ws, admitted, {
+          config,
+          log,
+          services: { hub, keyvalue: store, maxHistory: config.maxHistory },
+          limits,
+          connections,
+          endpointRates,
+          hooks: runHooks,
+          metrics,
+        });
+      } catch (error) {
+        // A bug in setting up one connection costs that connection, never the server.
+        log.error({ err: error, path: admitted.path }, 'could not set up a connection');
+        ws.terminate();
+      }
+    });
   });
 
   async function shutdown(): Promise<void> {
