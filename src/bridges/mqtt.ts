@@ -10,9 +10,9 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import type { ChannelMessage } from '../hub/broker.js';
 import type { Hub, Membership } from '../hub/hub.js';
-import { escapeField, parseLine } from '../protocol/line.js';
-import type { TextFrame } from '../protocol/text-frame.js';
+import { escapeField } from '../protocol/line.js';
 import { Backoff } from './backoff.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import type { MqttSpec } from './bridge-spec.js';
@@ -66,14 +66,7 @@ export class MqttBridge implements Bridge {
     });
     client.on('error', (error) => this.log.warn({ bridge: this.name, err: error.message }, 'mqtt bridge error'));
     client.on('message', (topic, payload) => this.fromBroker(topic, payload));
-    this.memberships = Object.keys(this.spec.publish).map((channel) =>
-      this.hub.join(channel, { name: this.name, encoding: 'line', send: (frame) => this.toBroker(channel, frame) }, {
-        relay: false,
-        echo: false,
-        presence: false,
-        history: 0,
-      }),
-    );
+    this.memberships = Object.keys(this.spec.publish).map((channel) => this.hub.listen(channel, this.name, (event) => this.toBroker(event)));
   }
 
   async stop(): Promise<void> {
@@ -106,13 +99,10 @@ export class MqttBridge implements Bridge {
     }
   }
 
-  /** A channel message (`msg|<channel>|<from>|<text>`) → the text, published to the channel's topic. */
-  private toBroker(channel: string, frame: string | TextFrame): boolean {
-    const [tag, , , text = ''] = parseLine(typeof frame === 'string' ? frame : frame.bytes.toString('utf8'));
+  /** A channel message → its text, published to the channel's topic. */
+  private toBroker({ channel, text }: ChannelMessage): void {
     const topic = this.spec.publish[channel];
-    if (tag !== 'msg' || !topic || !this.client?.connected) return false;
-    this.client.publish(topic, text, { qos: this.spec.qos, retain: this.spec.retain });
-    return true;
+    if (topic && this.client?.connected) this.client.publish(topic, text, { qos: this.spec.qos, retain: this.spec.retain });
   }
 }
 

@@ -15,7 +15,6 @@ import type { Logger } from 'pino';
 import type { Hub, Membership } from '../hub/hub.js';
 import { escapeField, parseLine } from '../protocol/line.js';
 import { formatValue } from '../protocol/values.js';
-import type { TextFrame } from '../protocol/text-frame.js';
 import { Backoff } from './backoff.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import type { OscSpec } from './bridge-spec.js';
@@ -49,12 +48,7 @@ export class OscBridge implements Bridge {
     if (this.spec.send) {
       const { channel, host, port } = this.spec.send;
       this.client = new Client(host, port);
-      this.membership = this.hub.join(channel, { name: this.name, encoding: 'line', send: (frame) => this.toOsc(frame) }, {
-        relay: false,
-        echo: false,
-        presence: false,
-        history: 0,
-      });
+      this.membership = this.hub.listen(channel, this.name, (event) => this.toOsc(event.text));
     }
     if (this.spec.listen) this.listen(this.spec.listen);
     else this.board.set('connected', this.describe());
@@ -111,20 +105,17 @@ export class OscBridge implements Bridge {
     this.hub.publish({ type: 'message', channel: route.channel, senderName: this.name, text, coalesce: address });
   }
 
-  /** `msg|<channel>|<from>|<address>|<args…>` (the text escaped as one field) → an OSC message. */
-  private toOsc(frame: string | TextFrame): boolean {
-    const line = typeof frame === 'string' ? frame : frame.bytes.toString('utf8');
-    const [tag, , , text = ''] = parseLine(line);
-    if (tag !== 'msg' || !this.client) return false;
+  /** A channel message `<address>|<args…>` (or `osc|<address>|…`) → an OSC message. */
+  private toOsc(text: string): void {
+    if (!this.client) return;
     const fields = parseLine(text);
     if (fields[0] === 'osc') fields.shift();
     const [address, ...args] = fields;
     if (!address?.startsWith('/')) {
       this.log.warn({ bridge: this.name, text }, 'osc bridge: a message that is not /address|args was not sent');
-      return false;
+      return;
     }
     void this.client.send(address, ...args.map(toArg));
-    return true;
   }
 }
 

@@ -7,9 +7,9 @@
  * the members named <name> only. If it dies it is restarted, with backoff.
  */
 import type { Logger } from 'pino';
+import type { ChannelMessage } from '../hub/broker.js';
 import type { Hub, Membership } from '../hub/hub.js';
-import { escapeField, parseLine } from '../protocol/line.js';
-import type { TextFrame } from '../protocol/text-frame.js';
+import { escapeField } from '../protocol/line.js';
 import { Backoff } from './backoff.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import type { ProgramSpec } from './bridge-spec.js';
@@ -40,12 +40,7 @@ export class ProgramBridge implements Bridge {
 
   start(): void {
     this.stopping = false;
-    this.membership = this.hub.join(this.spec.channel, { name: this.name, encoding: 'line', send: (frame) => this.toProgram(frame) }, {
-      relay: false,
-      echo: false,
-      presence: false,
-      history: 0,
-    });
+    this.membership = this.hub.listen(this.spec.channel, this.name, (event) => this.toProgram(event));
     this.launch();
   }
 
@@ -90,13 +85,9 @@ export class ProgramBridge implements Bridge {
     });
   }
 
-  /** A channel message (`msg|<channel>|<from>|<text>`) → one stdin line. */
-  private toProgram(frame: string | TextFrame): boolean {
-    const line = typeof frame === 'string' ? frame : frame.bytes.toString('utf8');
-    const [tag, , from = '', text = ''] = parseLine(line);
-    if (tag !== 'msg' || !this.child) return false;
-    this.child.stdin.write(`${escapeField(from)}|${escapeField(text)}\n`);
-    return true;
+  /** A channel message → one stdin line. */
+  private toProgram({ senderName, text }: ChannelMessage): void {
+    this.child?.stdin.write(`${escapeField(senderName)}|${escapeField(text)}\n`);
   }
 
   /** One stdout line → the channel, or `@<name>|<text>` → those members only. */

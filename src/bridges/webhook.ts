@@ -11,8 +11,6 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Hub, Membership } from '../hub/hub.js';
-import { parseLine } from '../protocol/line.js';
-import type { TextFrame } from '../protocol/text-frame.js';
 import type { KeyValue } from '../store/keyvalue.js';
 import { Backoff } from './backoff.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
@@ -48,12 +46,7 @@ export class WebhookBridge implements Bridge {
     this.board.set('connected', `POST to ${this.spec.url}`);
     const { channel } = this.spec;
     if (channel) {
-      this.membership = this.hub.join(channel, { name: this.name, encoding: 'line', send: (frame) => this.fromChannel(channel, frame) }, {
-        relay: false,
-        echo: false,
-        presence: false,
-        history: 0,
-      });
+      this.membership = this.hub.listen(channel, this.name, ({ senderName, text }) => this.enqueue({ type: 'msg', channel, from: senderName, text }));
     }
     const store = this.keyvalue();
     for (const key of this.spec.watch) {
@@ -76,13 +69,6 @@ export class WebhookBridge implements Bridge {
     return this.board.get();
   }
 
-
-  private fromChannel(channel: string, frame: string | TextFrame): boolean {
-    const [tag, , from = '', text = ''] = parseLine(typeof frame === 'string' ? frame : frame.bytes.toString('utf8'));
-    if (tag !== 'msg') return false;
-    this.enqueue({ type: 'msg', channel, from, text });
-    return true;
-  }
 
   private enqueue(body: Record<string, unknown>): void {
     if (this.queue.length >= this.spec.queue) {

@@ -38,6 +38,8 @@ export interface Membership {
 
 interface Member extends JoinOptions {
   recipient: Recipient;
+  /** A program (a bridge) rather than a client: it gets each message event itself, nothing encoded. */
+  listener?: (event: ChannelMessage) => void;
   /** Live messages held back until the history replay has been sent. */
   pending: TextFrame[] | undefined;
 }
@@ -57,8 +59,17 @@ export class Hub {
     return this.channels.size;
   }
 
-  join(channel: string, recipient: Recipient, options: JoinOptions): Membership {
-    const member: Member = { ...options, recipient, pending: options.history > 0 ? [] : undefined };
+  /**
+   * Joins a bridge to a channel: `onMessage` gets every message others publish
+   * there, as the event (no text to encode and parse back). Presence is not told.
+   */
+  listen(channel: string, name: string, onMessage: (event: ChannelMessage) => void): Membership {
+    const silent: Recipient = { name, encoding: 'line', send: () => false };
+    return this.join(channel, silent, { relay: false, echo: false, presence: false, history: 0 }, onMessage);
+  }
+
+  join(channel: string, recipient: Recipient, options: JoinOptions, listener?: (event: ChannelMessage) => void): Membership {
+    const member: Member = { ...options, recipient, listener, pending: options.history > 0 ? [] : undefined };
     let members = this.channels.get(channel);
     if (!members) {
       members = new Set();
@@ -97,7 +108,8 @@ export class Hub {
     let count = 0;
     for (const member of this.channels.get(event.channel) ?? []) {
       if (member.recipient.name !== to) continue;
-      send(member, encoder(member));
+      if (member.listener) member.listener(event);
+      else send(member, encoder(member));
       count++;
     }
     return count;
@@ -129,7 +141,12 @@ export class Hub {
     const delivery: Delivery = event.type === 'message' && event.coalesce ? { coalesce: `${event.channel}|${event.coalesce}` } : 'stream';
     for (const member of members) {
       const wanted = event.type === 'message' ? member !== origin || member.echo : member.presence && member !== origin;
-      if (wanted) send(member, encoder(member), delivery);
+      if (!wanted) continue;
+      if (member.listener) {
+        if (event.type === 'message') member.listener(event);
+      } else {
+        send(member, encoder(member), delivery);
+      }
     }
   }
 
