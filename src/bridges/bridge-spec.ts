@@ -11,6 +11,7 @@
  *       command: node bot.js
  */
 import { z } from 'zod';
+import { NAME, NAME_RULE } from '../protocol/names.js';
 
 const command = z.string().min(1, 'the command is empty');
 
@@ -26,13 +27,13 @@ export const EXEC_SPEC = z
 export const PROGRAM_SPEC = z
   .object({
     type: z.literal('program'),
-    channel: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'channel must be 1 to 64 letters, digits, dots, dashes or underscores'),
+    channel: z.string().regex(NAME, `channel must be ${NAME_RULE}`),
     command,
     name: z.string().min(1).max(64).optional(),
   })
   .strict();
 
-const channelName = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a channel name is 1 to 64 letters, digits, dots, dashes or underscores');
+const channelName = z.string().regex(NAME, `a channel name is ${NAME_RULE}`);
 const port = z.number().int().min(1).max(65535);
 
 export const OSC_SPEC = z
@@ -75,7 +76,7 @@ export const WEBHOOK_SPEC = z
     channel: channelName.optional(),
     /** POST each change of these keys (in namespace ns). */
     watch: z.array(z.string().min(1)).default([]),
-    ns: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('default'),
+    ns: z.string().regex(NAME, `ns must be ${NAME_RULE}`).default('default'),
     /** Attempts per message before it goes to the dead-letter file. */
     attempts: z.number().int().min(1).max(100).default(5),
     /** First retry delay; doubles each time, up to 30 s. */

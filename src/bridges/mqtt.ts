@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { ChannelMessage } from '../hub/broker.js';
 import type { Hub, Membership } from '../hub/hub.js';
 import { escapeField } from '../protocol/line.js';
+import { redactUrl } from '../util/redact-url.js';
 import { Backoff } from './backoff.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import type { MqttSpec } from './bridge-spec.js';
@@ -33,7 +34,7 @@ export class MqttBridge implements Bridge {
   }
 
   start(): void {
-    const where = redact(this.spec.url);
+    const where = redactUrl(this.spec.url, 'the broker');
     this.board.set('retrying', `connecting to ${where}`);
     const client = mqtt.connect(this.spec.url, {
       username: this.spec.username,
@@ -115,14 +116,4 @@ export function matches(filter: string, topic: string): boolean {
     if (i >= parts.length || (wanted[i] !== '+' && wanted[i] !== parts[i])) return false;
   }
   return wanted.length === parts.length;
-}
-
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return 'the broker';
-  }
 }

@@ -15,6 +15,7 @@ import { RequestError } from '../protocol/request-error.js';
 import type { KeyValue } from '../store/keyvalue.js';
 import { CHANNEL_NAME, CHANNEL_NAME_RULE } from './endpoints/channel.js';
 import { sendJson } from './http-pages.js';
+import { NAME_RULE } from '../protocol/names.js';
 import { DEFAULT_NAMESPACE, NAMESPACE } from './query-options.js';
 
 export interface HttpApiContext {
@@ -53,9 +54,13 @@ export async function httpApi(req: IncomingMessage, res: ServerResponse, url: UR
   return true;
 }
 
+/** The token of a plain HTTP request: `Authorization: Bearer …`, or `?token=`. */
+export function requestToken(req: IncomingMessage, url: URL): string | undefined {
+  return /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? url.searchParams.get('token') ?? undefined;
+}
+
 function authenticate(req: IncomingMessage, url: URL, access: Access): Grant | Reply {
-  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  const result = access.authenticate(bearer ?? url.searchParams.get('token') ?? undefined);
+  const result = access.authenticate(requestToken(req, url));
   return result.ok ? result.grant : fail(result.status, result.reason.replace('Add ?token=YOUR-TOKEN to the URL', 'Send Authorization: Bearer YOUR-TOKEN (or ?token=)'));
 }
 
@@ -85,7 +90,7 @@ async function keyValue(key: string, req: IncomingMessage, url: URL, grant: Gran
   const store = context.keyvalue();
   if (!store) return fail(503, 'the server is starting or stopping; try again in a moment');
   const ns = url.searchParams.get('ns') ?? DEFAULT_NAMESPACE;
-  if (!NAMESPACE.test(ns)) return fail(400, 'ns must be 1 to 64 letters, digits, dots, dashes or underscores');
+  if (!NAMESPACE.test(ns)) return fail(400, `ns must be ${NAME_RULE}`);
   if (!mayUse(grant, { kind: 'api', path: '/api' })) return fail(403, `the token "${grant.name}" may not use keys`);
   switch (req.method) {
     case 'GET':

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Endpoint } from './endpoint.js';
-import { httpApi, type HttpApiContext } from './http-api.js';
+import { httpApi, requestToken, type HttpApiContext } from './http-api.js';
 import { sendJson, sendPage } from './http-pages.js';
 import { route } from './router.js';
 import { endpointUrls } from './urls.js';
@@ -35,8 +35,7 @@ export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource
     }
     if (url.pathname === '/metrics') {
       // With tokens configured, metrics need a token that allows everything (*).
-      const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-      const auth = api.access.authenticate(bearer ?? url.searchParams.get('token') ?? undefined);
+      const auth = api.access.authenticate(requestToken(req, url));
       if (!auth.ok || (auth.grant.scopes !== 'all' && !auth.grant.scopes.some((scope) => scope.kind === 'all'))) {
         sendJson(req, res, auth.ok ? 403 : 401, { ok: false, error: 'metrics need a token that allows everything (*): send Authorization: Bearer YOUR-TOKEN' });
         return;

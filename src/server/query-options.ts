@@ -5,6 +5,7 @@
  * connecting and the option keeps its default.
  */
 import { BOOLEAN_WORDS, parseBoolean, parseInteger } from '../config/text-values.js';
+import { NAME, NAME_RULE } from '../protocol/names.js';
 
 export interface QueryOption<T> {
   default: T;
@@ -69,7 +70,7 @@ export function choice<const T extends string>(values: readonly [T, ...T[]]): Qu
   };
 }
 
-export const NAMESPACE = /^[A-Za-z0-9._-]{1,64}$/;
+export const NAMESPACE = NAME;
 export const DEFAULT_NAMESPACE = 'default';
 
 /** Namespace for a client's keys, so two worlds don't share `score` by accident. */
@@ -79,7 +80,7 @@ export function namespace(): QueryOption<string> {
     read(text) {
       return NAMESPACE.test(text)
         ? { value: text }
-        : { error: `must be 1 to 64 letters, digits, dots, dashes or underscores; using "${DEFAULT_NAMESPACE}"` };
+        : { error: `must be ${NAME_RULE}; using "${DEFAULT_NAMESPACE}"` };
     },
   };
 }

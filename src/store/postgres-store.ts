@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { formatNumber } from '../protocol/values.js';
+import { redactUrl } from '../util/redact-url.js';
 import { addTo, type Store } from './store.js';
 
 const TABLE = 'resobridge_kv';
@@ -17,7 +18,7 @@ export class PostgresStore implements Store {
     this.pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 });
     // An idle client that loses its connection must not crash the server; the pool replaces it.
     this.pool.on('error', () => {});
-    this.description = `postgres at ${redactPassword(url)}`;
+    this.description = `postgres at ${redactUrl(url, 'postgres')}`;
   }
 
   static async open(url: string): Promise<PostgresStore> {
@@ -93,15 +94,5 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     await this.pool.end();
-  }
-}
-
-function redactPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'postgres';
   }
 }

@@ -1,13 +1,14 @@
 import { mayChannel } from '../../auth/access.js';
 import type { Hub } from '../../hub/hub.js';
 import { messages } from '../../protocol/messages.js';
+import { NAME, NAME_RULE } from '../../protocol/names.js';
 import type { Endpoint, PathMatch } from '../endpoint.js';
 import { count, flag } from '../query-options.js';
 
 const PREFIX = '/channel/';
 /** Channel names: letters, digits, `.`, `_` and `-`; 1 to 64 of them; case matters. */
-export const CHANNEL_NAME = /^[A-Za-z0-9._-]{1,64}$/;
-export const CHANNEL_NAME_RULE = '1 to 64 letters, digits, dots, dashes or underscores (e.g. lobby, my-world.chat)';
+export const CHANNEL_NAME = NAME;
+export const CHANNEL_NAME_RULE = `${NAME_RULE} (e.g. lobby, my-world.chat)`;
 
 /** `/channel/<name>`: relays every text message, unchanged, to the channel's other members. */
 export function channelEndpoint(hub: Hub, maxHistory: number) {
