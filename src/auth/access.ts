@@ -98,3 +98,8 @@ export function mayWriteKeys(grant: Grant): boolean {
   if (grant.scopes === 'all') return true;
   return grant.scopes.some((scope) => scope.kind === 'all' || (scope.kind === 'api' && scope.permission.write));
 }
+
+/** Does the grant allow everything (`*`)? Metrics and the dashboard need that. */
+export function isAdmin(grant: Grant): boolean {
+  return grant.scopes === 'all' || grant.scopes.some((scope) => scope.kind === 'all');
+}

@@ -20,6 +20,8 @@ export function serveCommand(): Command {
     command.addOption(
       new Option(`${flagName(key)} ${field.placeholder}`, `${field.help} (default: ${field.default}; env ${envName(key)})`),
     );
+    // A yes/no setting that is on by default can be turned off with --no-<flag>.
+    if (field.default === true) command.addOption(new Option(flagName(key).replace(/^--/, '--no-'), `turn ${flagName(key)} off`));
   }
   command.addHelpText(
     'after',
@@ -31,8 +33,8 @@ export function serveCommand(): Command {
 
 async function serve(options: Record<string, string | boolean | undefined>): Promise<void> {
   const { config: file, ...given } = options;
-  // A yes/no flag given without a value (--allow-anonymous) means yes.
-  const flags = Object.fromEntries(Object.entries(given).map(([key, value]) => [key, value === true ? 'yes' : value]));
+  // A yes/no flag given without a value (--allow-anonymous) means yes; --no-<flag> means no.
+  const flags = Object.fromEntries(Object.entries(given).map(([key, value]) => [key, value === true ? 'yes' : value === false ? 'no' : value]));
   let server: ResobridgeServer;
   let log: Logger;
   try {

@@ -54,13 +54,14 @@ function boolean(def: boolean, help: string): Field<boolean> {
   return { schema: z.boolean(), default: def, help, allowed: BOOLEAN_WORDS, placeholder: '[yes|no]', fromText: parseBoolean };
 }
 
-/** A file path, or empty for none. */
-function optionalPath(placeholder: string, help: string): Field<string> {
+/** A file path (or a secret), or empty for none. */
+function optionalText(placeholder: string, help: string, allowed = 'a file path', secret = false): Field<string> {
   return {
+    secret,
     schema: z.string(),
     default: '',
     help,
-    allowed: 'a file path',
+    allowed,
     placeholder,
     fromText: (value) => ({ ok: true, value: value.trim() }),
   };
@@ -215,8 +216,15 @@ export const fields = {
   ),
   allowAnonymous: boolean(false, 'allow listening on a non-loopback address with no tokens (anyone who can reach it may use it)'),
   trustProxy: boolean(false, 'take the client address from X-Forwarded-For (only behind your own reverse proxy)'),
-  tlsCert: optionalPath('<file>', 'PEM certificate (chain) for wss://; reloaded on SIGHUP'),
-  tlsKey: optionalPath('<file>', 'PEM private key for wss://; reloaded on SIGHUP'),
+  tlsCert: optionalText('<file>', 'PEM certificate (chain) for wss://; reloaded on SIGHUP'),
+  tlsKey: optionalText('<file>', 'PEM private key for wss://; reloaded on SIGHUP'),
+  dashboard: boolean(true, 'serve the live dashboard at http://HOST:PORT/ (--no-dashboard turns it off; see docs/dashboard.md)'),
+  dashboardToken: optionalText(
+    '<token>',
+    'admin token for the dashboard when it is reachable from other machines (tokens that allow * work too)',
+    'a token',
+    true,
+  ),
   logLevel: choice(LOG_LEVELS, 'info', '<level>', 'how much to log'),
   logFormat: choice(LOG_FORMATS, 'auto', '<format>', 'pretty for people, json for log collectors, auto (pretty on a terminal)'),
 } satisfies Record<string, Field<number> | Field<string> | Field<boolean> | Field<TokenSpec[]> | Field<BridgeSpec[]>>;

@@ -44,8 +44,13 @@ interface Member extends JoinOptions {
   pending: TextFrame[] | undefined;
 }
 
+/** Sees every channel message this node delivers (the dashboard's log and rates); `relayed` when a relay member sent it. */
+export type MessageTap = (event: ChannelMessage, relayed: boolean) => void;
+
 export class Hub {
   private readonly channels = new Map<string, Set<Member>>();
+  /** Set by the dashboard; nothing is called when it is off. */
+  tap: MessageTap | undefined;
 
   constructor(
     private readonly broker: Broker,
@@ -57,6 +62,16 @@ export class Hub {
   /** Number of channels with members on this node. */
   get channelCount(): number {
     return this.channels.size;
+  }
+
+  /** Each channel with members on this node, and who they are. */
+  *members(): Iterable<[channel: string, recipients: Recipient[]]> {
+    for (const [channel, members] of this.channels) yield [channel, [...members].map((member) => member.recipient)];
+  }
+
+  /** How many messages the channel's history holds now (up to `max`). */
+  async historyLength(channel: string, max: number): Promise<number> {
+    return (await this.broker.history(channel, max)).length;
   }
 
   /**
@@ -135,6 +150,7 @@ export class Hub {
    * is about (the sender, or the one who joined/left), if any.
    */
   private deliver(event: ChannelEvent, origin: Member | undefined): void {
+    if (this.tap && event.type === 'message') this.tap(event, origin?.relay === true);
     const members = this.channels.get(event.channel);
     if (!members) return;
     const encoder = encoderFor(event);

@@ -36,14 +36,14 @@ export class Metrics {
       const byEndpoint = new Map<string, Totals & { connections: number }>();
       for (const [endpoint, totals] of this.closed) byEndpoint.set(endpoint, { ...totals, connections: 0 });
       for (const connection of sources.connections()) {
-        const entry = byEndpoint.get(endpointOf(connection)) ?? { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0, connections: 0 };
+        const entry = byEndpoint.get(connection.endpoint) ?? { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0, connections: 0 };
         entry.connections++;
         entry.messagesIn += connection.messagesIn;
         entry.messagesOut += connection.messagesOut;
         entry.bytesIn += connection.bytesIn;
         entry.bytesOut += connection.bytesOut;
         entry.dropped += connection.dropped;
-        byEndpoint.set(endpointOf(connection), entry);
+        byEndpoint.set(connection.endpoint, entry);
       }
       return byEndpoint;
     };
@@ -99,7 +99,7 @@ export class Metrics {
 
   /** A connection closed: keep its counts in the endpoint's totals. */
   closedConnection(connection: Connection): void {
-    const endpoint = endpointOf(connection);
+    const endpoint = connection.endpoint;
     const totals = this.closed.get(endpoint) ?? { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
     totals.messagesIn += connection.messagesIn;
     totals.messagesOut += connection.messagesOut;
@@ -111,6 +111,3 @@ export class Metrics {
 }
 
 /** Channels are many; their endpoint label is the pattern, so the label set stays small. */
-function endpointOf(connection: Connection): string {
-  return connection.path.startsWith('/channel/') ? '/channel/<name>' : connection.path;
-}

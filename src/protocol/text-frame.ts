@@ -10,4 +10,9 @@ export class TextFrame {
   static of(text: string): TextFrame {
     return new TextFrame(Buffer.from(text, 'utf8'));
   }
+
+  /** The text again (for the dashboard; not on the send path). */
+  get text(): string {
+    return this.bytes.toString('utf8');
+  }
 }

@@ -18,6 +18,12 @@ import { commonOptions, readQuery } from './query-options.js';
 
 export type ClientHook = (client: Client, what: 'connect' | 'disconnect') => void;
 
+/** Sees connections open and the text they send (the dashboard). */
+export interface ConnectionWatcher {
+  opened(connection: Connection): void;
+  received(connection: Connection, text: string): void;
+}
+
 export interface AcceptContext {
   config: Config;
   log: Logger;
@@ -28,6 +34,7 @@ export interface AcceptContext {
   endpointRates: Map<string, number>;
   hooks: ClientHook;
   metrics: Metrics;
+  watcher?: ConnectionWatcher;
 }
 
 export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext): void {
@@ -35,7 +42,7 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
   const { endpoint, params } = admitted;
   const connection = new Connection(
     ws,
-    { path: admitted.path, query: admitted.query, remoteAddress: admitted.remoteAddress },
+    { path: admitted.path, endpoint: endpoint.path, query: admitted.query, remoteAddress: admitted.remoteAddress },
     {
       closeLingerMs: config.closeLingerMs,
       maxBufferedBytes: config.maxBufferedBytes,
@@ -49,6 +56,7 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
   const about = { conn: connection.id, path: connection.path, ...params, remote: connection.remoteAddress, name: connection.name, token: admitted.grant.name };
   const inbound = context.limits.open(connection.remoteAddress);
   context.connections.add(connection);
+  context.watcher?.opened(connection);
   log.info(about, 'connected');
   for (const error of errors) connection.sendMessage(messages.error('query', error));
   const client = new Client(connection, context.services, values.ns);
@@ -81,7 +89,9 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
         messages.error('size', `a message of ${bytes.length} bytes is over this server's limit of ${config.maxMessageBytes} bytes; closing`),
       );
     } else {
-      session.message(bytes.toString());
+      const text = bytes.toString();
+      context.watcher?.received(connection, text);
+      session.message(text);
     }
   });
   ws.on('pong', () => connection.markAlive());

@@ -11,6 +11,7 @@ import type { Encoding, Message } from '../protocol/message.js';
 import { messages } from '../protocol/messages.js';
 import { TextFrame } from '../protocol/text-frame.js';
 import { Pacer, type Delivery, type PacerOptions } from './pacer.js';
+import type { RecentMessages } from './recent-messages.js';
 
 /** Close codes used by the server (RFC 6455 §7.4.1). */
 export const CloseCode = {
@@ -25,6 +26,8 @@ export const CloseCode = {
 export interface ConnectionInfo {
   /** URL path the client connected to, e.g. `/channel/lobby` (any token in it redacted). */
   path: string;
+  /** The endpoint that serves it, as its path is written, e.g. `/channel/<name>`. */
+  endpoint: string;
   query: URLSearchParams;
   remoteAddress: string;
 }
@@ -47,6 +50,7 @@ export class Connection {
   readonly id = randomBytes(3).toString('hex');
   readonly connectedAt = Date.now();
   readonly path: string;
+  readonly endpoint: string;
   readonly query: URLSearchParams;
   readonly remoteAddress: string;
   /** Display name: `?name=` or a generated one. */
@@ -61,6 +65,8 @@ export class Connection {
   encoding: Encoding = 'line';
   /** Pings sent since the client last showed it is alive. */
   missedPongs = 0;
+  /** The last messages both ways, kept while the dashboard is on. */
+  recent: RecentMessages | undefined;
   /** Resolves when the socket has closed, whoever closed it. */
   readonly closed: Promise<void>;
   private closing = false;
@@ -73,6 +79,7 @@ export class Connection {
     private readonly options: ConnectionOptions,
   ) {
     this.path = info.path;
+    this.endpoint = info.endpoint;
     this.query = info.query;
     this.remoteAddress = info.remoteAddress;
     this.name = `guest-${this.id}`;
@@ -137,6 +144,7 @@ export class Connection {
       return;
     }
     this.socket.send(typeof frame === 'string' ? frame : frame.bytes, { binary: false });
+    this.recent?.add('out', frame);
     this.messagesOut++;
     this.bytesOut += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.bytes.length;
   }

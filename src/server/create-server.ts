@@ -27,6 +27,7 @@ import { commandEndpoint } from '../app/command-endpoint.js';
 import { Commands, type CommandSpec } from '../app/commands.js';
 import { customEndpoint, type EndpointHandlers } from '../app/custom-endpoint.js';
 import { ConfigError } from '../config/errors.js';
+import { createDashboard, type Dashboard } from '../dashboard/dashboard.js';
 import type { Config } from '../config/fields.js';
 import { resolveConfig } from '../config/load.js';
 import { Hub } from '../hub/hub.js';
@@ -52,7 +53,7 @@ import { explainListenError } from './listen-error.js';
 import { DEFAULT_NAMESPACE } from './query-options.js';
 import { route } from './router.js';
 import { readTls } from './tls.js';
-import { isLoopback } from './urls.js';
+import { endpointUrls, isLoopback, reachableBases } from './urls.js';
 
 export interface ServerOptions extends Partial<Omit<Config, 'bridges' | 'tokens'>> {
   /** Where logs go; by default one is made from logLevel and logFormat. */
@@ -91,6 +92,8 @@ export interface ResobridgeServer {
   reloadTls(): void;
   /** Each configured bridge and how it is doing. */
   bridges(): BridgeStatus[];
+  /** The dashboard at http://HOST:PORT/: open (loopback), behind an admin token, or off (with why). */
+  readonly dashboard: { state: 'open' | 'token' | 'off'; reason?: string };
 }
 
 /**
@@ -174,12 +177,26 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     dropped: sum(connections, (connection) => connection.dropped),
     bridges: bridgeStatus(),
   });
+  const dashboard: Dashboard | undefined = createDashboard({
+    config,
+    access,
+    hub,
+    connections: () => connections,
+    keyvalue: () => keyvalue,
+    bridges: bridgeStatus,
+    log,
+    hello: () => {
+      const address = server.address;
+      const bases = address ? reachableBases(config.host, address, tls !== undefined).map(({ base }) => base) : [];
+      return { version: VERSION, startedAt, bases, endpoints: endpointUrls(bases[0] ?? '', endpoints), store: keyvalue?.store.description ?? '' };
+    },
+  });
   const handler = httpHandler(endpoints, { health, metrics: () => metrics.registry }, tls !== undefined, {
     access,
     hub,
     keyvalue: () => keyvalue,
     maxMessageBytes: config.maxMessageBytes,
-  });
+  }, dashboard);
   const http: HttpServer | HttpsServer = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
   // Answer every request promptly; never leave a half-open handshake hanging.
   http.headersTimeout = 10_000;
@@ -201,6 +218,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
 
   http.on('upgrade', (req, socket: Socket, head: Buffer) => {
     socket.on('error', (error) => log.debug({ err: error }, 'handshake socket error'));
+    if (dashboard && !closing && dashboard.upgrade(req, socket, head)) return;
     const store = keyvalue;
     if (closing || !store) {
       metrics.handshakeFailures.inc({ reason: '503' });
@@ -232,6 +250,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
           endpointRates,
           hooks: runHooks,
           metrics,
+          watcher: dashboard?.watcher,
         });
       } catch (error) {
         // A bug in setting up one connection costs that connection, never the server.
@@ -244,6 +263,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   async function shutdown(): Promise<void> {
     closing = true;
     keepalive?.stop();
+    dashboard?.close();
     const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
     http.closeIdleConnections();
     const open = [...connections];
@@ -318,6 +338,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       hub.publish({ type: 'message', channel, senderName: from, text });
     },
     bridges: bridgeStatus,
+    dashboard: dashboard?.state ?? { state: 'off', reason: 'The dashboard is turned off on this server (--no-dashboard).' },
     reloadTls() {
       const files = readTls(config.tlsCert, config.tlsKey);
       if (!files || !('setSecureContext' in http)) return;

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import { isAdmin } from '../auth/access.js';
 import type { Endpoint } from './endpoint.js';
 import { httpApi, requestToken, type HttpApiContext } from './http-api.js';
 import { sendJson, sendPage } from './http-pages.js';
@@ -16,10 +17,16 @@ export interface HealthSource {
   metrics(): Registry;
 }
 
-export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource, secure: boolean, api: HttpApiContext) {
+/** Something that may answer a request before the rest (the dashboard page). */
+export interface PageSource {
+  serve(req: IncomingMessage, res: ServerResponse, url: URL): boolean;
+}
+
+export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource, secure: boolean, api: HttpApiContext, pages?: PageSource) {
   const scheme = secure ? 'wss' : 'ws';
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if ((req.method === 'GET' || req.method === 'HEAD') && pages?.serve(req, res, url)) return;
     if (await httpApi(req, res, url, api)) return;
     const host = req.headers.host ?? 'localhost';
     const urls = endpointUrls(`${scheme}://${host}`, endpoints);
@@ -36,7 +43,7 @@ export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource
     if (url.pathname === '/metrics') {
       // With tokens configured, metrics need a token that allows everything (*).
       const auth = api.access.authenticate(requestToken(req, url));
-      if (!auth.ok || (auth.grant.scopes !== 'all' && !auth.grant.scopes.some((scope) => scope.kind === 'all'))) {
+      if (!auth.ok || !isAdmin(auth.grant)) {
         sendJson(req, res, auth.ok ? 403 : 401, { ok: false, error: 'metrics need a token that allows everything (*): send Authorization: Bearer YOUR-TOKEN' });
         return;
       }

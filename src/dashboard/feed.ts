@@ -1,0 +1,201 @@
+/**
+ * `/dashboard/ws`: the live feed for open dashboard pages. Every tick each
+ * page gets one `state` (the part of the connection list it looks at, plus
+ * channels and bridges), and the log goes out in batches; nothing is polled
+ * and nothing runs while no page is open. Pages only from this server's own
+ * origin are let in, so a web site open in the same browser cannot use it.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { RequestError } from '../protocol/request-error.js';
+import { refuseUpgrade } from '../server/http-pages.js';
+import type { Socket } from 'node:net';
+import type { ActivityLog } from './activity-log.js';
+import type { DashboardAccess } from './dashboard-access.js';
+import { PAGE_REQUEST, perform, type Action, type ActionContext } from './requests.js';
+import { filterRows, type Snapshot, type Views } from './views.js';
+import type { Hello, PageRequest, ServerMessage, State } from './wire.js';
+
+export interface FeedOptions {
+  access: DashboardAccess;
+  views: Views;
+  activity: ActivityLog;
+  actions: ActionContext;
+  hello: () => Omit<Hello, 'type'>;
+  /** Turns the hub tap and log recording on while a page is open. */
+  watching(on: boolean): void;
+  log: Logger;
+  tickMs?: number;
+  logFlushMs?: number;
+}
+
+interface Viewer {
+  ws: WebSocket;
+  admitted: boolean;
+  failedAuth: number;
+  view: Extract<PageRequest, { type: 'view' }>;
+}
+
+/** A page that has this much unsent is slow: it skips ticks until it catches up. */
+const SLOW_PAGE_BYTES = 4 * 1024 * 1024;
+const MAX_FAILED_AUTH = 5;
+
+export class DashboardFeed {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false });
+  private readonly viewers = new Set<Viewer>();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly options: FeedOptions) {}
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (!sameOrigin(req)) {
+      refuseUpgrade(socket as Socket, 403, 'The dashboard feed only accepts pages served by this server.');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws));
+  }
+
+  close(): void {
+    for (const viewer of this.viewers) viewer.ws.terminate();
+    this.viewers.clear();
+    this.watch();
+    this.wss.close();
+  }
+
+  private open(ws: WebSocket): void {
+    const viewer: Viewer = { ws, admitted: false, failedAuth: 0, view: { type: 'view', offset: 0, limit: 100, filter: '', selected: null } };
+    this.viewers.add(viewer);
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => {
+      this.viewers.delete(viewer);
+      this.watch();
+    });
+    ws.on('message', (data, isBinary) => {
+      this.received(viewer, isBinary ? '' : data.toString()).catch((error: unknown) => this.options.log.error({ err: error }, 'dashboard request failed'));
+    });
+    if (this.options.access.kind === 'open') this.admit(viewer);
+    else send(viewer, { type: 'auth-required' });
+  }
+
+  private admit(viewer: Viewer): void {
+    viewer.admitted = true;
+    send(viewer, { type: 'hello', ...this.options.hello() });
+    this.watch();
+    void this.tick([viewer]);
+  }
+
+  private async received(viewer: Viewer, text: string): Promise<void> {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const parsed = PAGE_REQUEST.safeParse(json);
+    if (!parsed.success) {
+      const id = (json as { id?: unknown } | null)?.id;
+      if (typeof id === 'number') send(viewer, { type: 'reply', id, ok: false, error: parsed.error.issues[0]?.message ?? 'not a request' });
+      return;
+    }
+    const request = parsed.data;
+    if (request.type === 'auth') return this.authenticate(viewer, request.token);
+    if (!viewer.admitted) return send(viewer, { type: 'auth-required' });
+    if (request.type === 'view') {
+      viewer.view = request;
+      return this.tick([viewer]);
+    }
+    await this.act(viewer, request);
+  }
+
+  private authenticate(viewer: Viewer, token: string): void {
+    const { access } = this.options;
+    if (viewer.admitted) return;
+    if (access.kind === 'token' && access.admits(token)) return this.admit(viewer);
+    viewer.failedAuth++;
+    send(viewer, { type: 'auth-required', reason: 'That token is not an admin token on this server.' });
+    if (viewer.failedAuth >= MAX_FAILED_AUTH) viewer.ws.close(1008, 'too many wrong tokens');
+  }
+
+  private async act(viewer: Viewer, action: Action): Promise<void> {
+    try {
+      const data = await perform(action, this.options.actions);
+      send(viewer, { type: 'reply', id: action.id, ok: true, data });
+    } catch (error) {
+      if (!(error instanceof RequestError)) this.options.log.error({ err: error, action: action.type }, 'dashboard action failed');
+      const message = error instanceof RequestError ? error.message : 'the server failed to do that; see its log';
+      send(viewer, { type: 'reply', id: action.id, ok: false, error: message });
+    }
+  }
+
+  /** Starts the timers and the taps when the first page is let in; stops them when the last one leaves. */
+  private watch(): void {
+    const watching = [...this.viewers].some((viewer) => viewer.admitted);
+    if (watching === (this.timers.length > 0)) return;
+    this.options.watching(watching);
+    if (!watching) {
+      for (const timer of this.timers) clearInterval(timer);
+      this.timers = [];
+      return;
+    }
+    this.timers = [
+      setInterval(() => void this.tick(), this.options.tickMs ?? 1_000),
+      setInterval(() => this.flushLog(), this.options.logFlushMs ?? 250),
+    ];
+    for (const timer of this.timers) timer.unref();
+  }
+
+  private async tick(only?: Viewer[]): Promise<void> {
+    let snapshot: Snapshot;
+    try {
+      snapshot = await this.options.views.snapshot();
+    } catch (error) {
+      this.options.log.error({ err: error }, 'dashboard snapshot failed');
+      return;
+    }
+    for (const viewer of only ?? this.viewers) {
+      if (!viewer.admitted || viewer.ws.bufferedAmount > SLOW_PAGE_BYTES) continue;
+      send(viewer, stateFor(viewer, snapshot, this.options.actions));
+    }
+  }
+
+  private flushLog(): void {
+    const batch = this.options.activity.take();
+    if (!batch) return;
+    const text = JSON.stringify(batch);
+    for (const viewer of this.viewers) if (viewer.admitted && viewer.ws.bufferedAmount <= SLOW_PAGE_BYTES) viewer.ws.send(text);
+  }
+}
+
+function stateFor(viewer: Viewer, snapshot: Snapshot, actions: ActionContext): State {
+  const { offset, limit, filter, selected } = viewer.view;
+  const matching = filterRows(snapshot.rows, filter);
+  const start = Math.min(offset, Math.max(0, matching.length - 1));
+  const selectedRow = selected ? snapshot.rows.find((row) => row.id === selected) : undefined;
+  const connection = selectedRow && [...actions.connections()].find((candidate) => candidate.id === selected);
+  return {
+    type: 'state',
+    now: Date.now(),
+    totals: snapshot.totals,
+    connections: { matching: matching.length, offset: start, rows: matching.slice(start, start + limit) },
+    channels: snapshot.channels,
+    bridges: snapshot.bridges,
+    selected: selectedRow && connection ? { row: selectedRow, recent: connection.recent?.list() ?? [] } : null,
+  };
+}
+
+function send(viewer: Viewer, message: ServerMessage): void {
+  if (viewer.ws.readyState === viewer.ws.OPEN) viewer.ws.send(JSON.stringify(message));
+}
+
+/** A browser always sends Origin on a WebSocket; it must be this server (the Host the page was loaded from). */
+function sameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return true; // not a browser: no page of another site is involved
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,58 @@
+import { useState } from 'preact/hooks';
+
+export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      // Without clipboard access (plain http on another machine): select-and-copy fallback.
+      const area = document.createElement('textarea');
+      area.value = text;
+      document.body.append(area);
+      area.select();
+      document.execCommand('copy');
+      area.remove();
+    }
+    setCopied(true);
+    setTimeout(() => setCopied(false), 1_500);
+  };
+  return (
+    <button type="button" class="small" onClick={copy} aria-label={`${label} ${text}`}>
+      {copied ? 'Copied' : label}
+    </button>
+  );
+}
+
+/** A one-line text form that calls `run` and shows what came of it. */
+export function SendForm({ label, button, run }: { label: string; button: string; run: (text: string) => Promise<unknown> }) {
+  const [text, setText] = useState('');
+  const [result, setResult] = useState<{ ok: boolean; text: string } | undefined>();
+  return (
+    <form
+      class="send"
+      onSubmit={async (event) => {
+        event.preventDefault();
+        try {
+          await run(text);
+          setResult({ ok: true, text: 'Sent.' });
+          setText('');
+        } catch (error) {
+          setResult({ ok: false, text: (error as Error).message });
+        }
+      }}
+    >
+      <input aria-label={label} placeholder={label} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+      <button type="submit">{button}</button>
+      {result && (
+        <span class={result.ok ? 'ok small' : 'error small'} role="status">
+          {result.text}
+        </span>
+      )}
+    </form>
+  );
+}
+
+export function Badge({ state }: { state: string }) {
+  return <span class={`badge ${state}`}>{state}</span>;
+}
