@@ -12,6 +12,7 @@ test('serve prints the URLs to paste into Resonite, serves them, and stops grace
   assert.match(banner, new RegExp(`ws://localhost:${port}/channel/<name>`));
   assert.match(banner, /e\.g\. ws:\/\/localhost:\d+\/channel\/lobby\?presence=1/);
   assert.match(banner, /"localhost" means the HandlingUser's own machine/);
+  assert.match(banner, new RegExp(`Dashboard: http://localhost:${port}/  \\(open it in a browser on this computer\\)`));
 
   const client = await TestClient.connect(t, `ws://localhost:${port}/echo`);
   client.send('ping from test');
@@ -31,6 +32,22 @@ test('bound to 0.0.0.0, the banner also lists addresses for other machines', asy
   assert.match(banner, /is running on 0\.0\.0\.0:\d+/);
   assert.match(banner, /ws:\/\/localhost:\d+\/echo/);
   assert.doesNotMatch(banner, /Only this computer can connect/);
+  assert.match(banner, /The dashboard is off: .* --dashboard-token/);
+});
+
+test('--no-dashboard turns the dashboard off; --dashboard-token makes it ask for the token', async (t) => {
+  const off = spawnCli(['serve', '--port', '0', '--no-dashboard']);
+  t.after(() => off.kill('SIGKILL'));
+  const { output: plain } = await waitForOutput(off, /Stop: Ctrl\+C/);
+  assert.doesNotMatch(plain, /dashboard/i);
+  const token = spawnCli(['serve', '--port', '0', '--host', '0.0.0.0', '--allow-anonymous', '--dashboard-token', 'a-long-enough-secret']);
+  t.after(() => token.kill('SIGKILL'));
+  const { output } = await waitForOutput(token, /Stop: Ctrl\+C/);
+  assert.match(output, /Dashboard: http:\/\/localhost:\d+\/  \(asks for the admin token\)/);
+  const short = await runCli(['serve', '--dashboard-token', 'short']);
+  assert.equal(short.code, 2);
+  assert.match(short.stderr, /--dashboard-token must be a token of at least 16 characters/);
+  assert.doesNotMatch(short.stderr, /short/, 'the secret is not repeated');
 });
 
 test('a bad flag exits 2 with a message naming the key and the allowed values', async () => {

@@ -89,8 +89,8 @@ export class TestClient {
 }
 
 /** Opens a WebSocket that the server refuses; returns the HTTP status and body it answered with. */
-export async function refusedHandshake(url: string): Promise<{ status: number; body: string }> {
-  const socket = new WebSocket(url);
+export async function refusedHandshake(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const socket = new WebSocket(url, { headers });
   socket.on('error', () => {});
   const [, response] = (await once(socket, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage];
   let body = '';

@@ -33,6 +33,10 @@ export function bannerText(server: ResobridgeServer, address: AddressInfo): stri
     lines.push('', 'Only this computer can connect. To let others on your network in, start with --host 0.0.0.0.');
   }
   const httpBase = (local[0] ?? lan[0])?.base.replace(/^ws/, 'http') ?? '';
+  const { dashboard } = server;
+  if (dashboard.state === 'open') lines.push('', `Dashboard: ${httpBase}/  (open it in a browser on this computer)`);
+  else if (dashboard.state === 'token') lines.push('', `Dashboard: ${httpBase}/  (asks for the admin token)`);
+  else if (server.config.dashboard) lines.push('', dashboard.reason ?? '');
   lines.push('', `Health check: ${httpBase}/healthz    Stop: Ctrl+C`, '');
   return lines.join('\n');
 }

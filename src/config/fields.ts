@@ -54,14 +54,13 @@ function boolean(def: boolean, help: string): Field<boolean> {
   return { schema: z.boolean(), default: def, help, allowed: BOOLEAN_WORDS, placeholder: '[yes|no]', fromText: parseBoolean };
 }
 
-/** A file path (or a secret), or empty for none. */
-function optionalText(placeholder: string, help: string, allowed = 'a file path', secret = false): Field<string> {
+/** A file path, or empty for none. */
+function optionalPath(placeholder: string, help: string): Field<string> {
   return {
-    secret,
     schema: z.string(),
     default: '',
     help,
-    allowed,
+    allowed: 'a file path',
     placeholder,
     fromText: (value) => ({ ok: true, value: value.trim() }),
   };
@@ -203,7 +202,7 @@ export const fields = {
   bridges: structured<BridgeSpec[]>(
     BRIDGES_SCHEMA,
     [],
-    'a list of bridges, each with a type (exec, program) and its settings (see docs/bridges.md)',
+    'a list of bridges, each with a type (exec, program, osc, mqtt, webhook) and its settings (see docs/bridges.md)',
     '<json>',
     'bridges to programs and other applications (see docs/bridges.md)',
   ),
@@ -216,15 +215,19 @@ export const fields = {
   ),
   allowAnonymous: boolean(false, 'allow listening on a non-loopback address with no tokens (anyone who can reach it may use it)'),
   trustProxy: boolean(false, 'take the client address from X-Forwarded-For (only behind your own reverse proxy)'),
-  tlsCert: optionalText('<file>', 'PEM certificate (chain) for wss://; reloaded on SIGHUP'),
-  tlsKey: optionalText('<file>', 'PEM private key for wss://; reloaded on SIGHUP'),
+  tlsCert: optionalPath('<file>', 'PEM certificate (chain) for wss://; reloaded on SIGHUP'),
+  tlsKey: optionalPath('<file>', 'PEM private key for wss://; reloaded on SIGHUP'),
   dashboard: boolean(true, 'serve the live dashboard at http://HOST:PORT/ (--no-dashboard turns it off; see docs/dashboard.md)'),
-  dashboardToken: optionalText(
-    '<token>',
-    'admin token for the dashboard when it is reachable from other machines (tokens that allow * work too)',
-    'a token',
-    true,
-  ),
+  dashboardToken: {
+    ...pattern(
+      '',
+      /^(|\S{16,})$/,
+      'a token of at least 16 characters without spaces (resobridge token makes one)',
+      '<token>',
+      'admin token for the dashboard when it is reachable from other machines (tokens that allow * work too)',
+    ),
+    secret: true,
+  },
   logLevel: choice(LOG_LEVELS, 'info', '<level>', 'how much to log'),
   logFormat: choice(LOG_FORMATS, 'auto', '<format>', 'pretty for people, json for log collectors, auto (pretty on a terminal)'),
 } satisfies Record<string, Field<number> | Field<string> | Field<boolean> | Field<TokenSpec[]> | Field<BridgeSpec[]>>;

@@ -37,7 +37,7 @@ export function Log({ feed }: { feed: Feed }) {
           ))}
         </select>
         <input aria-label="Channel filter" placeholder="channel" value={filters.channel} onInput={set('channel')} class="narrow" />
-        <input aria-label="Connection filter" placeholder="connection id or name" value={filters.conn} onInput={set('conn')} class="narrow" />
+        <input aria-label="Connection filter" placeholder="connection" value={filters.conn} onInput={set('conn')} class="narrow" />
         <input type="search" aria-label="Search the log" placeholder="text" value={filters.text} onInput={set('text')} />
         <button type="button" onClick={() => setPaused(paused ? undefined : feed.log)}>
           {paused ? `Resume${waiting ? ` (${count(waiting)} new)` : ''}` : 'Pause'}
