@@ -43,7 +43,7 @@ test('--no-dashboard turns the dashboard off; --dashboard-token makes it ask for
   const token = spawnCli(['serve', '--port', '0', '--host', '0.0.0.0', '--allow-anonymous', '--dashboard-token', 'a-long-enough-secret']);
   t.after(() => token.kill('SIGKILL'));
   const { output } = await waitForOutput(token, /Stop: Ctrl\+C/);
-  assert.match(output, /Dashboard: http:\/\/localhost:\d+\/  \(asks for the admin token\)/);
+  assert.match(output, /Dashboard: http:\/\/localhost:\d+\/ {2}\(asks for the admin token\)/);
   const short = await runCli(['serve', '--dashboard-token', 'short']);
   assert.equal(short.code, 2);
   assert.match(short.stderr, /--dashboard-token must be a token of at least 16 characters/);
