@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 
 export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
@@ -55,4 +56,31 @@ export function SendForm({ label, button, run }: { label: string; button: string
 
 export function Badge({ state }: { state: string }) {
   return <span class={`badge ${state}`}>{state}</span>;
+}
+
+/** A column heading: its text, and classes such as `num` (right-aligned) or `wide-only` (hidden on narrow windows). */
+export type Column = string | [label: string, className: string, title?: string];
+
+/** The list tables: headings, then the rows given as children; `empty` when there are none. */
+export function Table({ columns, children, empty }: { columns: Column[]; children: ComponentChildren; empty?: string | false }) {
+  return (
+    <div class="table-wrap">
+      <table class="rows">
+        <thead>
+          <tr>
+            {columns.map((column, i) => {
+              const [label, className, title] = typeof column === 'string' ? [column] : column;
+              return (
+                <th class={className} title={title} key={i}>
+                  {label}
+                </th>
+              );
+            })}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+      {empty && <p class="muted empty">{empty}</p>}
+    </div>
+  );
 }

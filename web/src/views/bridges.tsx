@@ -1,5 +1,5 @@
 import type { State } from '../../../src/dashboard/wire.js';
-import { Badge } from '../components.js';
+import { Badge, Table } from '../components.js';
 
 export function Bridges({ state }: { state: State }) {
   if (state.bridges.length === 0) {
@@ -13,32 +13,20 @@ export function Bridges({ state }: { state: State }) {
   }
   return (
     <section class="card">
-      <div class="table-wrap">
-        <table class="rows">
-          <thead>
-            <tr>
-              <th>Bridge</th>
-              <th>Type</th>
-              <th>Status</th>
-              <th>Detail</th>
-            </tr>
-          </thead>
-          <tbody>
-            {state.bridges.map((bridge) => (
-              <tr key={`${bridge.type} ${bridge.name}`}>
-                <td>
-                  <strong>{bridge.name}</strong>
-                </td>
-                <td>{bridge.type}</td>
-                <td>
-                  <Badge state={bridge.state} />
-                </td>
-                <td>{bridge.detail}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table columns={['Bridge', 'Type', 'Status', 'Detail']}>
+        {state.bridges.map((bridge) => (
+          <tr key={`${bridge.type} ${bridge.name}`}>
+            <td>
+              <strong>{bridge.name}</strong>
+            </td>
+            <td>{bridge.type}</td>
+            <td>
+              <Badge state={bridge.state} />
+            </td>
+            <td>{bridge.detail}</td>
+          </tr>
+        ))}
+      </Table>
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { State } from '../../../src/dashboard/wire.js';
+import { Table } from '../components.js';
 import type { Feed } from '../feed.js';
 import { count } from '../format.js';
 
@@ -36,33 +37,22 @@ export function Channels({ feed, state }: { feed: Feed; state: State }) {
         <p class="muted small">Members receive it from the sender "dashboard".</p>
       </section>
       <section class="card">
-        <div class="table-wrap">
-          <table class="rows">
-            <thead>
-              <tr>
-                <th>Channel</th>
-                <th class="num">Members</th>
-                <th>Who</th>
-                <th class="num">Messages/s</th>
-                <th class="num">History</th>
-              </tr>
-            </thead>
-            <tbody>
-              {state.channels.map((row) => (
-                <tr key={row.name} onClick={() => setChannel(row.name)} title="Click to publish to this channel">
-                  <td>
-                    <strong>{row.name}</strong>
-                  </td>
-                  <td class="num">{count(row.members.length)}</td>
-                  <td class="clip">{row.members.slice(0, 8).join(', ') + (row.members.length > 8 ? ` and ${row.members.length - 8} more` : '')}</td>
-                  <td class="num">{row.rate}</td>
-                  <td class="num">{row.history}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {state.channels.length === 0 && <p class="muted empty">No channel has members on this server right now.</p>}
-        </div>
+        <Table
+          columns={['Channel', ['Members', 'num'], 'Who', ['Messages/s', 'num'], ['History', 'num', 'messages its history holds for ?history=N']]}
+          empty={state.channels.length === 0 && 'No channel has members on this server right now.'}
+        >
+          {state.channels.map((row) => (
+            <tr key={row.name} onClick={() => setChannel(row.name)} title="Click to publish to this channel">
+              <td>
+                <strong>{row.name}</strong>
+              </td>
+              <td class="num">{count(row.members.length)}</td>
+              <td class="clip">{row.members.slice(0, 8).join(', ') + (row.members.length > 8 ? ` and ${row.members.length - 8} more` : '')}</td>
+              <td class="num">{row.rate}</td>
+              <td class="num">{row.history}</td>
+            </tr>
+          ))}
+        </Table>
       </section>
     </div>
   );

@@ -1,7 +1,19 @@
 import type { ConnectionRow, State } from '../../../src/dashboard/wire.js';
-import { SendForm } from '../components.js';
+import { SendForm, Table, type Column } from '../components.js';
 import type { Feed } from '../feed.js';
 import { ago, clock, count, duration } from '../format.js';
+
+const COLUMNS: Column[] = [
+  'Name',
+  'Endpoint',
+  ['Channels', 'wide-only'],
+  ['Address', 'wide-only'],
+  ['Since', 'wide-only'],
+  ['In', 'num'],
+  ['Out', 'num'],
+  ['Queue', 'num wide-only', 'queued / dropped by pacing'],
+  ['Last message', 'wide-only'],
+];
 
 /** The live list, one server-side page at a time (so thousands of connections cost the page nothing), and the selected one. */
 export function Connections({ feed, state }: { feed: Feed; state: State }) {
@@ -29,51 +41,36 @@ export function Connections({ feed, state }: { feed: Feed; state: State }) {
             </button>
           </span>
         </div>
-        <div class="table-wrap">
-          <table class="rows">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Endpoint</th>
-                <th class="wide-only">Channels</th>
-                <th class="wide-only">Address</th>
-                <th class="wide-only">Since</th>
-                <th class="num">In</th>
-                <th class="num">Out</th>
-                <th class="num wide-only" title="queued / dropped by pacing">Queue</th>
-                <th class="wide-only">Last message</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row) => (
-                <tr
-                  key={row.id}
-                  class={row.id === selected ? 'selected' : ''}
-                  onClick={() => feed.setView({ selected: row.id === selected ? null : row.id })}
-                  tabIndex={0}
-                  aria-label={`connection ${row.name}`}
-                >
-                  <td>
-                    <strong>{row.name}</strong> <span class="muted small">{row.id}</span>
-                  </td>
-                  <td>
-                    <code>{row.path}</code>
-                  </td>
-                  <td class="wide-only">{row.channels.join(', ')}</td>
-                  <td class="wide-only">{row.remote}</td>
-                  <td class="wide-only">{duration(state.now - row.connectedAt)}</td>
-                  <td class="num">{count(row.messagesIn)}</td>
-                  <td class="num">{count(row.messagesOut)}</td>
-                  <td class={`num wide-only ${row.dropped > 0 ? 'warn' : ''}`}>
-                    {row.queued} / {row.dropped}
-                  </td>
-                  <td class="wide-only">{ago(row.lastMessageAt, state.now)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {matching === 0 && <p class="muted empty">{filter ? 'No connection matches the filter.' : 'No one is connected yet. Connect a world or run: npx resobridge client ws://localhost:8778/echo'}</p>}
-        </div>
+        <Table
+          columns={COLUMNS}
+          empty={matching === 0 && (filter ? 'No connection matches the filter.' : 'No one is connected yet. Connect a world or run: npx resobridge client ws://localhost:8778/echo')}
+        >
+          {rows.map((row) => (
+            <tr
+              key={row.id}
+              class={row.id === selected ? 'selected' : ''}
+              onClick={() => feed.setView({ selected: row.id === selected ? null : row.id })}
+              tabIndex={0}
+              aria-label={`connection ${row.name}`}
+            >
+              <td>
+                <strong>{row.name}</strong> <span class="muted small">{row.id}</span>
+              </td>
+              <td>
+                <code>{row.path}</code>
+              </td>
+              <td class="wide-only">{row.channels.join(', ')}</td>
+              <td class="wide-only">{row.remote}</td>
+              <td class="wide-only">{duration(state.now - row.connectedAt)}</td>
+              <td class="num">{count(row.messagesIn)}</td>
+              <td class="num">{count(row.messagesOut)}</td>
+              <td class={`num wide-only ${row.dropped > 0 ? 'warn' : ''}`}>
+                {row.queued} / {row.dropped}
+              </td>
+              <td class="wide-only">{ago(row.lastMessageAt, state.now)}</td>
+            </tr>
+          ))}
+        </Table>
       </section>
       {state.selected ? (
         <ConnectionDetail feed={feed} row={state.selected.row} recent={state.selected.recent} now={state.now} />

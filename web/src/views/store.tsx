@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { KeyValueRow } from '../../../src/dashboard/wire.js';
+import { Table } from '../components.js';
 import type { Feed } from '../feed.js';
 
 type Editing = { key: string; value: string; isNew: boolean } | undefined;
@@ -77,59 +78,47 @@ export function Store({ feed }: { feed: Feed }) {
       )}
       {rows && (
         <section class="card">
-          <div class="table-wrap">
-            <table class="rows">
-              <thead>
-                <tr>
-                  <th>Key</th>
-                  <th>Value</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((row) => (
-                  <tr key={row.key}>
-                    <td>
-                      <code>{row.key}</code>
-                    </td>
-                    <td class="clip">
-                      <code>{row.value ?? ''}</code>
-                    </td>
-                    <td class="actions">
-                      {confirming === row.key ? (
-                        <>
-                          <span class="small">Delete {row.key}?</span>
-                          <button
-                            type="button"
-                            class="small danger"
-                            onClick={() => {
-                              setConfirming(undefined);
-                              void run(() => feed.request({ type: 'delete', ns, key: row.key }), `Deleted ${row.key}.`);
-                            }}
-                          >
-                            Yes, delete
-                          </button>
-                          <button type="button" class="small secondary" onClick={() => setConfirming(undefined)}>
-                            Keep
-                          </button>
-                        </>
-                      ) : (
-                        <>
-                          <button type="button" class="small" onClick={() => setEditing({ key: row.key, value: row.value ?? '', isNew: false })}>
-                            Edit
-                          </button>
-                          <button type="button" class="small secondary" onClick={() => setConfirming(row.key)}>
-                            Delete
-                          </button>
-                        </>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            {rows.length === 0 && <p class="muted empty">No keys{prefix ? ` start with "${prefix}"` : ''} in {ns}.</p>}
-          </div>
+          <Table columns={['Key', 'Value', '']} empty={rows.length === 0 && `No keys${prefix ? ` start with "${prefix}"` : ''} in ${ns}.`}>
+            {rows.map((row) => (
+              <tr key={row.key}>
+                <td>
+                  <code>{row.key}</code>
+                </td>
+                <td class="clip">
+                  <code>{row.value ?? ''}</code>
+                </td>
+                <td class="actions">
+                  {confirming === row.key ? (
+                    <>
+                      <span class="small">Delete {row.key}?</span>
+                      <button
+                        type="button"
+                        class="small danger"
+                        onClick={() => {
+                          setConfirming(undefined);
+                          void run(() => feed.request({ type: 'delete', ns, key: row.key }), `Deleted ${row.key}.`);
+                        }}
+                      >
+                        Yes, delete
+                      </button>
+                      <button type="button" class="small secondary" onClick={() => setConfirming(undefined)}>
+                        Keep
+                      </button>
+                    </>
+                  ) : (
+                    <>
+                      <button type="button" class="small" onClick={() => setEditing({ key: row.key, value: row.value ?? '', isNew: false })}>
+                        Edit
+                      </button>
+                      <button type="button" class="small secondary" onClick={() => setConfirming(row.key)}>
+                        Delete
+                      </button>
+                    </>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </Table>
         </section>
       )}
     </div>
