@@ -10,13 +10,22 @@ export class ActivityLog {
   private pending: LogEntry[] = [];
   private skipped = 0;
   private seq = 0;
-  /** Off while no one is looking: recording costs nothing then. */
-  recording = false;
+  private on = false;
 
   constructor(private readonly perBatch = 250) {}
 
+  /** Off while no one is looking: recording costs nothing then, and what gathered is dropped. */
+  get recording(): boolean {
+    return this.on;
+  }
+
+  set recording(on: boolean) {
+    this.on = on;
+    if (!on) this.take();
+  }
+
   add(entry: Omit<LogEntry, 'seq' | 'time' | 'text'> & { text: string }): void {
-    if (!this.recording) return;
+    if (!this.on) return;
     this.seq++;
     if (this.pending.length >= this.perBatch) {
       this.skipped++;
