@@ -41,7 +41,7 @@ export class Views {
     this.lastAt = now;
     const channelsOf = new Map<Recipient, string[]>();
     const channels: { name: string; members: Recipient[] }[] = [];
-    for (const [name, members] of this.sources.hub.members()) {
+    for (const [name, members] of this.sources.hub.localMembers()) {
       channels.push({ name, members });
       for (const member of members) channelsOf.set(member, [...(channelsOf.get(member) ?? []), name]);
     }

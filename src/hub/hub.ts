@@ -65,7 +65,7 @@ export class Hub {
   }
 
   /** Each channel with members on this node, and who they are. */
-  *members(): Iterable<[channel: string, recipients: Recipient[]]> {
+  *localMembers(): Iterable<[channel: string, recipients: Recipient[]]> {
     for (const [channel, members] of this.channels) yield [channel, [...members].map((member) => member.recipient)];
   }
 
