@@ -1,0 +1,241 @@
+/**
+ * NATS as the cluster's engine: core subjects carry events (one per channel,
+ * `<prefix>.c.<channel>.m` for messages and `.p` for presence), JetStream
+ * keeps history, and two KV buckets keep each node's member lists and which
+ * nodes are alive (entries expire after nodeTtlMs).
+ *
+ * Why JetStream for history: a stream that captures the message subjects
+ * with MaxMsgsPerSubject = maxHistory *is* a bounded per-channel history, kept
+ * by the server as messages pass: nodes publish once on the core subject and
+ * never write history themselves. A replay reads the channel's subject with an
+ * ordered consumer up to the last sequence seen when it started (a snapshot).
+ */
+import {
+  connect,
+  DiscardPolicy,
+  Events,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type KV,
+  type NatsConnection,
+  type Subscription,
+} from 'nats';
+import { redactUrl } from '../util/redact-url.js';
+import { within } from '../util/timeout.js';
+import type { Transport, TransportOptions } from './cluster-transport.js';
+
+const MAX_RETRY_MS = 5_000;
+/** A history replay that takes longer than this is cut short (the broker is in trouble). */
+const HISTORY_TIMEOUT_MS = 5_000;
+
+interface Engine {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  presence: KV;
+  nodes: KV;
+}
+
+export class NatsTransport implements Transport {
+  readonly description: string;
+  readonly hint =
+    'Check that nats-server runs with JetStream (-js) and the URL is right, e.g. --broker nats://127.0.0.1:4222; or leave --broker out to run a single node.';
+  onPayload: (payload: string) => void = () => {};
+  onState: (up: boolean, error?: unknown) => void = () => {};
+  private engine: Engine | undefined;
+  private readonly subscriptions = new Map<string, Subscription>();
+  private up = false;
+  /** Presence writes and the sends behind them go in order: store, then publish. */
+  private chain: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private attempts = 0;
+
+  constructor(
+    private readonly url: string,
+    private readonly options: TransportOptions,
+  ) {
+    this.description = `nats at ${redactUrl(url, 'nats')}`;
+  }
+
+  private get stream(): string {
+    return `${this.options.prefix}_history`;
+  }
+
+  async connect(): Promise<void> {
+    const nc = await connect({
+      servers: this.url,
+      name: `resobridge ${this.options.node}`,
+      noEcho: true,
+      timeout: 5_000,
+      maxReconnectAttempts: -1,
+      reconnectDelayHandler: () => Math.min(++this.attempts * 200, MAX_RETRY_MS),
+    });
+    try {
+      this.engine = await this.prepare(nc);
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
+    nc.subscribe(`${this.options.prefix}.cluster`, { callback: (_error, msg) => this.onPayload(msg.string()) });
+    this.up = true;
+    void this.watchStatus(nc);
+  }
+
+  /** JetStream's stream and buckets, made if missing (again after a restart that lost them). */
+  private async prepare(nc: NatsConnection): Promise<Engine> {
+    const jsm = await nc.jetstreamManager();
+    const js = nc.jetstream();
+    if (this.options.maxHistory > 0) {
+      const config = {
+        name: this.stream,
+        subjects: [`${this.options.prefix}.c.*.m`],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.Old,
+        max_msgs_per_subject: this.options.maxHistory,
+      };
+      await jsm.streams.add(config).catch(() => jsm.streams.update(this.stream, config));
+    }
+    const presence = await js.views.kv(`${this.options.prefix}_presence`, { history: 1 });
+    const nodes = await js.views.kv(`${this.options.prefix}_nodes`, { history: 1, ttl: this.options.nodeTtlMs });
+    return { nc, js, jsm, presence, nodes };
+  }
+
+  private async watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === Events.Disconnect) this.state(false, new Error(`disconnected from ${String(status.data)}`));
+      if (status.type === Events.Reconnect) {
+        this.attempts = 0;
+        this.engine = await this.prepare(nc).catch(() => this.engine);
+        this.state(true);
+      }
+    }
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    const { nc } = this.ready();
+    if (this.subscriptions.has(channel)) return;
+    const subscription = nc.subscribe(this.subject(channel, '*'), { callback: (_error, msg) => this.onPayload(msg.string()) });
+    this.subscriptions.set(channel, subscription);
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    this.subscriptions.get(channel)?.unsubscribe();
+    this.subscriptions.delete(channel);
+  }
+
+  sendMessage(channel: string, payload: string): void {
+    if (!this.up) return;
+    const send = () => this.engine?.nc.publish(this.subject(channel, 'm'), payload);
+    if (this.queued === 0) send();
+    else this.inOrder(send);
+  }
+
+  sendPresence(channel: string, payload: string | undefined, entry: string): void {
+    this.inOrder(async () => {
+      await this.engine?.presence.put(this.presenceKey(channel, this.options.node), entry);
+      if (payload !== undefined) this.engine?.nc.publish(this.subject(channel, 'p'), payload);
+    });
+  }
+
+  sendCluster(payload: string, heartbeat: boolean): void {
+    if (!this.up) return;
+    const { nc, nodes } = this.ready();
+    if (heartbeat) nodes.put(this.options.node, '1').catch(() => {});
+    nc.publish(`${this.options.prefix}.cluster`, payload);
+  }
+
+  async history(channel: string, limit: number): Promise<string[]> {
+    if (this.options.maxHistory === 0) return [];
+    const { js, jsm } = this.ready();
+    const subject = this.subject(channel, 'm');
+    const last = await jsm.streams.getMessage(this.stream, { last_by_subj: subject }).catch((error: unknown) => {
+      if ((error as { code?: string }).code === '404') return undefined;
+      throw error;
+    });
+    if (!last) return [];
+    const consumer = await js.consumers.get(this.stream, { filterSubjects: subject });
+    const messages = await consumer.consume();
+    const read = async () => {
+      const kept: string[] = [];
+      for await (const msg of messages) {
+        kept.push(msg.string());
+        if (kept.length > limit) kept.shift();
+        if (msg.seq >= last.seq || msg.info.pending === 0) break;
+      }
+      return kept;
+    };
+    try {
+      return await within(read(), HISTORY_TIMEOUT_MS, []);
+    } finally {
+      messages.stop();
+    }
+  }
+
+  async presence(channel: string): Promise<Map<string, string>> {
+    const { presence, nodes } = this.ready();
+    const found = new Map<string, string>();
+    const prefix = `${token(channel)}.`;
+    for await (const key of await presence.keys(`${prefix}*`)) {
+      const node = key.slice(prefix.length);
+      const [entry, alive] = await Promise.all([presence.get(key), nodes.get(node)]);
+      if (alive?.operation !== 'PUT') {
+        // A node that died while nobody watched this channel: cleared by whoever reads it first.
+        if (entry?.operation === 'PUT') await presence.delete(key);
+      } else if (entry?.operation === 'PUT') {
+        found.set(node, entry.string());
+      }
+    }
+    return found;
+  }
+
+  async forget(node: string, channel: string): Promise<void> {
+    await this.ready().presence.delete(this.presenceKey(channel, node));
+  }
+
+  async close(): Promise<void> {
+    const engine = this.engine;
+    this.engine = undefined;
+    if (!engine) return;
+    if (this.up) await within(engine.nodes.delete(this.options.node), 1_000, undefined).catch(() => {});
+    await engine.nc.close();
+  }
+
+  private ready(): Engine {
+    if (!this.engine) throw new Error('the NATS connection is closed');
+    return this.engine;
+  }
+
+  private inOrder(run: () => unknown): void {
+    // While NATS is away writes would only wait for their timeouts: drop them (the outage is logged once).
+    if (!this.up) return;
+    this.queued++;
+    this.chain = this.chain
+      .then(async () => {
+        await run();
+      })
+      .catch(() => {})
+      .finally(() => this.queued--);
+  }
+
+  private state(up: boolean, error?: unknown): void {
+    if (up === this.up) return;
+    this.up = up;
+    this.onState(up, error);
+  }
+
+  private subject(channel: string, kind: 'm' | 'p' | '*'): string {
+    return `${this.options.prefix}.c.${token(channel)}.${kind}`;
+  }
+
+  private presenceKey(channel: string, node: string): string {
+    return `${token(channel)}.${node}`;
+  }
+}
+
+/** Channel names may hold dots, which NATS reads as separators: base64url has none. */
+function token(channel: string): string {
+  return Buffer.from(channel).toString('base64url');
+}
