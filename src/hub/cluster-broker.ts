@@ -37,6 +37,7 @@ export class ClusterBroker implements Broker {
   private seq = 0;
   private epoch = 0;
   private up = false;
+  private lastTick = Date.now();
   private timer: NodeJS.Timeout | undefined;
   /** This node's members per channel. */
   private readonly local = new Map<string, MemberCounts>();
@@ -129,7 +130,7 @@ export class ClusterBroker implements Broker {
   }
 
   publishKey({ ns, key, value }: KeyChange): void {
-    this.transport.sendCluster(encode({ t: 'k', n: this.node, s: ++this.seq, ns, key, v: value ?? null }), false);
+    this.transport.sendCluster(encode({ t: 'k', n: this.node, s: ++this.seq, ns, key, v: value ?? null }));
   }
 
   async close(): Promise<void> {
@@ -200,7 +201,12 @@ export class ClusterBroker implements Broker {
 
   private tick(): void {
     this.beat();
-    const deadline = Date.now() - this.timing.nodeTtlMs;
+    const now = Date.now();
+    const late = now - this.lastTick > 2 * this.timing.heartbeatMs;
+    this.lastTick = now;
+    // This process stalled: others' heartbeats may still wait unread, so nobody is judged this time.
+    if (late) return;
+    const deadline = now - this.timing.nodeTtlMs;
     for (const [node, peer] of this.peers) {
       if (peer.lastSeen >= deadline) continue;
       this.peers.delete(node);
@@ -212,7 +218,15 @@ export class ClusterBroker implements Broker {
   }
 
   private beat(): void {
-    if (this.up) this.transport.sendCluster(encode({ t: 'h', n: this.node, s: ++this.seq, e: this.epoch }), true);
+    if (!this.up) return;
+    const epoch = this.epoch;
+    this.transport.heartbeat(encode({ t: 'h', n: this.node, s: ++this.seq, e: epoch })).then(
+      (continuous) => {
+        // Our liveness lapsed (a stall longer than nodeTtlMs): the others may have dropped us and our lists.
+        if (!continuous && epoch === this.epoch) this.guard(() => this.restore(), 'could not store member lists again');
+      },
+      () => {},
+    );
   }
 
   private changed(up: boolean, error: unknown): void {
@@ -222,11 +236,15 @@ export class ClusterBroker implements Broker {
       return;
     }
     this.log.info({ broker: this.description }, 'broker reachable again: resyncing presence');
-    // Store our lists again (the broker may have restarted empty), then tell everyone to re-read them.
-    this.epoch++;
-    for (const channel of this.written) this.transport.sendPresence(channel, undefined, this.entry(channel, ++this.seq));
     // Re-read everyone on their next heartbeat: we may have missed their events.
     for (const peer of this.peers.values()) peer.epoch = undefined;
+    this.restore();
+  }
+
+  /** Stores our lists again (the broker may have lost them), then tells everyone to re-read them. */
+  private restore(): void {
+    this.epoch++;
+    for (const channel of this.written) this.transport.sendPresence(channel, undefined, this.entry(channel, ++this.seq));
     this.beat();
   }
 

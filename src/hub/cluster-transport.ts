@@ -30,8 +30,14 @@ export interface Transport {
   sendMessage(channel: string, payload: string): void;
   /** Stores this node's member list of a channel, then sends the event, if any (in this order: a reader of the store has seen at least what was sent). */
   sendPresence(channel: string, payload: string | undefined, entry: string): void;
-  /** Sends on the cluster topic; a heartbeat also refreshes this node's liveness. */
-  sendCluster(payload: string, heartbeat: boolean): void;
+  /** Sends on the cluster topic. */
+  sendCluster(payload: string): void;
+  /**
+   * Refreshes this node's liveness, then sends the heartbeat. False when the
+   * liveness had lapsed (a stall, an outage, the first beat): other nodes may
+   * have dropped this node and cleared its member lists.
+   */
+  heartbeat(payload: string): Promise<boolean>;
   /** The channel's last `limit` message payloads, oldest first. */
   history(channel: string, limit: number): Promise<string[]>;
   /** Stored member lists of a channel, of live nodes only: node → entry. */

@@ -51,6 +51,8 @@ export class NatsTransport implements Transport {
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
   private attempts = 0;
+  /** KV revision of this node's liveness entry, as last written. */
+  private revision: number | undefined;
 
   constructor(
     private readonly url: string,
@@ -140,11 +142,25 @@ export class NatsTransport implements Transport {
     });
   }
 
-  sendCluster(payload: string, heartbeat: boolean): void {
-    if (!this.up) return;
+  sendCluster(payload: string): void {
+    if (this.up) this.engine?.nc.publish(`${this.options.prefix}.cluster`, payload);
+  }
+
+  async heartbeat(payload: string): Promise<boolean> {
     const { nc, nodes } = this.ready();
-    if (heartbeat) nodes.put(this.options.node, '1').catch(() => {});
+    // Member lists stored again after a lapse go before the heartbeat that tells others to read them.
+    await this.chain;
+    let continuous = this.revision !== undefined;
+    try {
+      // Only if the entry is still the one written last: otherwise it expired (or the broker lost it).
+      this.revision = this.revision === undefined ? await nodes.put(this.options.node, '1') : await nodes.update(this.options.node, '1', this.revision);
+    } catch (error) {
+      if (!/wrong last sequence/i.test((error as Error).message)) throw error;
+      continuous = false;
+      this.revision = await nodes.put(this.options.node, '1');
+    }
     nc.publish(`${this.options.prefix}.cluster`, payload);
+    return continuous;
   }
 
   async history(channel: string, limit: number): Promise<string[]> {
@@ -178,16 +194,19 @@ export class NatsTransport implements Transport {
     const { presence, nodes } = this.ready();
     const found = new Map<string, string>();
     const prefix = `${token(channel)}.`;
-    for await (const key of await presence.keys(`${prefix}*`)) {
-      const node = key.slice(prefix.length);
-      const [entry, alive] = await Promise.all([presence.get(key), nodes.get(node)]);
-      if (alive?.operation !== 'PUT') {
+    // Listed in full first: the lister stops once it has read the last key, and what was not taken by then is lost.
+    const keys: string[] = [];
+    for await (const key of await presence.keys(`${prefix}*`)) keys.push(key);
+    await Promise.all(
+      keys.map(async (key) => {
+        const node = key.slice(prefix.length);
+        const [entry, alive] = await Promise.all([presence.get(key), nodes.get(node)]);
+        if (entry?.operation !== 'PUT') return;
+        if (alive?.operation === 'PUT') found.set(node, entry.string());
         // A node that died while nobody watched this channel: cleared by whoever reads it first.
-        if (entry?.operation === 'PUT') await presence.delete(key);
-      } else if (entry?.operation === 'PUT') {
-        found.set(node, entry.string());
-      }
-    }
+        else await presence.delete(key);
+      }),
+    );
     return found;
   }
 

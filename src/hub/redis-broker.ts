@@ -76,10 +76,17 @@ export class RedisTransport implements Transport {
     this.send(payload === undefined ? batch : batch.publish(this.topic(channel), payload));
   }
 
-  sendCluster(payload: string, heartbeat: boolean): void {
-    const batch = this.commands.multi();
-    if (heartbeat) batch.set(this.key('node', this.options.node), '1', 'PX', this.options.nodeTtlMs);
-    this.send(batch.publish(this.topic(), payload));
+  sendCluster(payload: string): void {
+    this.commands.publish(this.topic(), payload).catch(() => {});
+  }
+
+  async heartbeat(payload: string): Promise<boolean> {
+    const replies = await this.commands
+      .multi()
+      .set(this.key('node', this.options.node), '1', 'PX', this.options.nodeTtlMs, 'GET')
+      .publish(this.topic(), payload)
+      .exec();
+    return replies?.[0]?.[1] === '1';
   }
 
   async history(channel: string, limit: number): Promise<string[]> {
