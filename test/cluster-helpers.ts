@@ -6,13 +6,14 @@
 import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer as createNetServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 import { connect as natsConnect } from 'nats';
+import { closedPort } from './fixtures.js';
 import { spawnCli, TestClient, waitForOutput } from './helpers.js';
+import { reachable } from './services.js';
 
 /** Fast heartbeats, so a dead node is noticed within seconds (yet a busy test machine does not look dead). */
 export const TIMING = 'heartbeatMs=200&nodeTtlMs=2000';
@@ -23,9 +24,11 @@ export interface Engine {
   name: 'redis' | 'nats';
   /** The machine's shared instance. */
   port: number;
-  url(port: number, prefix: string): string;
+  url(port: number, prefix: string, timing?: string): string;
   /** Starts an instance of the test's own; `dir` keeps NATS's JetStream files across a restart. */
   spawn(port: number, dir: string): ChildProcess;
+  /** Publishes raw bytes where a channel's messages travel, as a broken or hostile node would. */
+  inject(port: number, prefix: string, channel: string, payload: string): Promise<void>;
   /** Removes what a test left in the shared instance. */
   cleanup(port: number, prefix: string): Promise<void>;
 }
@@ -34,8 +37,13 @@ export const ENGINES: Engine[] = [
   {
     name: 'redis',
     port: 6379,
-    url: (port, prefix) => `redis://127.0.0.1:${port}?prefix=${prefix}&${TIMING}`,
+    url: (port, prefix, timing = TIMING) => `redis://127.0.0.1:${port}?prefix=${prefix}&${timing}`,
     spawn: (port) => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }),
+    async inject(port, prefix, channel, payload) {
+      const redis = new Redis(port, '127.0.0.1');
+      await redis.publish(`${prefix}:c:${channel}`, payload);
+      redis.disconnect();
+    },
     async cleanup(port, prefix) {
       const redis = new Redis(port, '127.0.0.1');
       const keys = await redis.keys(`${prefix}:*`);
@@ -46,8 +54,13 @@ export const ENGINES: Engine[] = [
   {
     name: 'nats',
     port: 4222,
-    url: (port, prefix) => `nats://127.0.0.1:${port}?prefix=${prefix}&${TIMING}`,
+    url: (port, prefix, timing = TIMING) => `nats://127.0.0.1:${port}?prefix=${prefix}&${timing}`,
     spawn: (port, dir) => spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' }),
+    async inject(port, prefix, channel, payload) {
+      const nc = await natsConnect({ servers: `127.0.0.1:${port}` });
+      nc.publish(`${prefix}.c.${Buffer.from(channel).toString('base64url')}.m`, payload);
+      await nc.drain();
+    },
     async cleanup(port, prefix) {
       const nc = await natsConnect({ servers: `127.0.0.1:${port}` });
       const jsm = await nc.jetstreamManager();
@@ -126,31 +139,14 @@ export async function nextMatching(client: TestClient, check: (text: string) => 
   }
 }
 
-export async function freePort(): Promise<number> {
-  const server = createNetServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-function accepting(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
-
 /** A broker instance of this test's own, on a free port, that can be stopped and started again. */
 export async function ownBroker(t: TestContext, engine: Engine) {
-  const port = await freePort();
+  const port = await closedPort();
   const dir = mkdtempSync(join(tmpdir(), 'resobridge-broker-'));
   let child: ChildProcess | undefined;
   const start = async () => {
     child = engine.spawn(port, dir);
-    await eventually(() => accepting(port), Boolean, `${engine.name} on port ${port} to accept connections`);
+    await eventually(() => reachable(port), Boolean, `${engine.name} on port ${port} to accept connections`);
   };
   const stop = async () => {
     if (!child || child.exitCode !== null) return;

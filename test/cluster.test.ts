@@ -40,6 +40,20 @@ for (const engine of ENGINES) {
       assert.equal(await clients[2]?.next(), 'last', 'nothing arrived twice');
     });
 
+    test('payloads on the bus that are not resobridge envelopes are logged and dropped', { skip }, async (t) => {
+      const prefix = uniquePrefix('garbage');
+      t.after(() => engine.cleanup(engine.port, prefix));
+      const nodes = await startNodes(t, engine.url(engine.port, prefix), 2);
+      const [a, b] = await Promise.all([nodes[0]!.connect('/channel/junk?name=A'), nodes[1]!.connect('/channel/junk?name=B')]);
+      await membersEverywhere(nodes, 'junk', ['A', 'B']);
+      for (const payload of ['not json', '{"t":"m","n":"x","s":-1}', '{"t":"m","n":"x","s":1,"c":"no good","f":"x","x":"y"}', 'null', '[]']) {
+        await engine.inject(engine.port, prefix, 'junk', payload);
+      }
+      a.send('still fine');
+      assert.equal(await b.next(), 'still fine');
+      await eventually(async () => nodes[1]!.output(), (output) => output.includes('not a resobridge envelope'), 'the bad payloads are logged');
+    });
+
     test('presence and member lists span the nodes; history replays what any node sent', { skip }, async (t) => {
       const prefix = uniquePrefix('presence');
       t.after(() => engine.cleanup(engine.port, prefix));
@@ -109,6 +123,20 @@ for (const engine of ENGINES) {
       await membersEverywhere(nodes.slice(0, 2), 'deck', ['Stay', 'Watcher']);
       stay.send('still here');
       assert.equal(await watcher.next(), 'still here');
+    });
+
+    test('a node stopped gracefully: its members leave everywhere at once, not after the node TTL', { skip }, async (t) => {
+      const prefix = uniquePrefix('graceful');
+      t.after(() => engine.cleanup(engine.port, prefix));
+      // A TTL far beyond any wait here: only the node's own left events can explain the notice.
+      const nodes = await startNodes(t, engine.url(engine.port, prefix, 'heartbeatMs=200&nodeTtlMs=600000'), 2);
+      const watcher = await nodes[0]!.connect('/channel/exit?presence=1&name=Watcher');
+      await nodes[1]!.connect('/channel/exit?name=Leaving');
+      await membersEverywhere(nodes, 'exit', ['Leaving', 'Watcher']);
+      assert.equal(await watcher.next(), 'joined|exit|Leaving');
+      nodes[1]!.child.kill('SIGTERM');
+      assert.equal(await nextMatching(watcher, (text) => text.startsWith('left|')), 'left|exit|Leaving');
+      await membersEverywhere(nodes.slice(0, 1), 'exit', ['Watcher']);
     });
 
     test('a broker outage: local service goes on, the outage is logged, and presence and relay heal when it returns', { skip }, async (t) => {

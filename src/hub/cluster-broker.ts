@@ -19,6 +19,10 @@ import { BrokerError, count, names, type Broker, type ChannelEvent, type Channel
 import { PresenceMirror } from './cluster-presence.js';
 import type { Transport } from './cluster-transport.js';
 import { decode, decodeEntry, encode, type Envelope } from './cluster-wire.js';
+import { within } from '../util/timeout.js';
+
+/** Longest that sends to a channel wait for its subscription. */
+const SUBSCRIBE_WAIT_MS = 5_000;
 
 export interface ClusterTiming {
   heartbeatMs: number;
@@ -78,7 +82,8 @@ export class ClusterBroker implements Broker {
     const subscribed = this.transport.subscribe(channel);
     // What this node sends to the channel waits for the subscription: once
     // others see a member here, it hears their messages.
-    const gate = subscribed.catch(() => {}).finally(() => {
+    // Bounded: during an outage the subscription waits for the broker, and what is held back would pile up.
+    const gate = within(subscribed.catch(() => {}), SUBSCRIBE_WAIT_MS, undefined).finally(() => {
       if (this.opening.get(channel) === gate) this.opening.delete(channel);
     });
     this.opening.set(channel, gate);

@@ -216,10 +216,16 @@ export class NatsTransport implements Transport {
 
   async close(): Promise<void> {
     const engine = this.engine;
-    this.engine = undefined;
     if (!engine) return;
-    if (this.up) await within(engine.nodes.delete(this.options.node), 1_000, undefined).catch(() => {});
-    await engine.nc.close();
+    if (this.up) {
+      // The last members' left events first, then the liveness entry; drain sends what is buffered.
+      await within(this.chain, 1_000, undefined);
+      await within(engine.nodes.delete(this.options.node), 1_000, undefined).catch(() => {});
+      this.engine = undefined;
+      await engine.nc.drain().catch(() => {});
+    }
+    this.engine = undefined;
+    if (!engine.nc.isClosed()) await engine.nc.close();
   }
 
   private ready(): Engine {

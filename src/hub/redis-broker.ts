@@ -108,7 +108,11 @@ export class RedisTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    if (this.up) await this.commands.del(this.key('node', this.options.node)).catch(() => {});
+    if (this.up) {
+      await this.commands.del(this.key('node', this.options.node)).catch(() => {});
+      // QUIT goes after what is still queued (the last members' left events).
+      await this.commands.quit().catch(() => {});
+    }
     this.commands.disconnect();
     this.bus.disconnect();
   }
