@@ -125,7 +125,9 @@ export async function membersEverywhere(nodes: Node[], channel: string, expected
   await Promise.all(
     nodes.map(async (node) => {
       const api = await node.connect('/api');
-      await eventually(() => api.ask(`members|${channel}`), (answer) => answer === want, `members on node :${node.port}`);
+      await eventually(() => api.ask(`members|${channel}`), (answer) => answer === want, `members on node :${node.port}`).catch((error: Error) => {
+        throw new Error(`${error.message}\nnode :${node.port} logged:\n${nodes.map((n) => n.output()).join('\n---\n')}`);
+      });
       api.socket.close();
     }),
   );

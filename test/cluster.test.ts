@@ -110,6 +110,7 @@ for (const engine of ENGINES) {
       t.after(() => engine.cleanup(engine.port, prefix));
       const nodes = await startNodes(t, engine.url(engine.port, prefix), 3);
       const watcher = await nodes[0]!.connect('/channel/deck?presence=1&name=Watcher');
+      await membersEverywhere(nodes, 'deck', ['Watcher']);
       const stay = await nodes[1]!.connect('/channel/deck?name=Stay');
       await nodes[2]!.connect('/channel/deck?name=Doomed1');
       await nodes[2]!.connect('/channel/deck?name=Doomed2');
@@ -125,12 +126,33 @@ for (const engine of ENGINES) {
       assert.equal(await watcher.next(), 'still here');
     });
 
+    test('a node that stalls past the node TTL is taken for dead, then comes back with its members', { skip }, async (t) => {
+      const prefix = uniquePrefix('stall');
+      t.after(() => engine.cleanup(engine.port, prefix));
+      const nodes = await startNodes(t, engine.url(engine.port, prefix), 2);
+      const watcher = await nodes[0]!.connect('/channel/nap?presence=1&name=Watcher');
+      await membersEverywhere(nodes, 'nap', ['Watcher']);
+      const sleeper = await nodes[1]!.connect('/channel/nap?name=Sleeper');
+      await membersEverywhere(nodes, 'nap', ['Sleeper', 'Watcher']);
+      assert.equal(await watcher.next(), 'joined|nap|Sleeper');
+      nodes[1]!.child.kill('SIGSTOP');
+      t.after(() => nodes[1]!.child.kill('SIGCONT'));
+      assert.equal(await watcher.next(), 'left|nap|Sleeper');
+      nodes[1]!.child.kill('SIGCONT');
+      // It finds its liveness lapsed, stores its member list again, and the others re-read it.
+      assert.equal(await watcher.next(), 'joined|nap|Sleeper');
+      await membersEverywhere(nodes, 'nap', ['Sleeper', 'Watcher']);
+      sleeper.send('awake');
+      assert.equal(await watcher.next(), 'awake');
+    });
+
     test('a node stopped gracefully: its members leave everywhere at once, not after the node TTL', { skip }, async (t) => {
       const prefix = uniquePrefix('graceful');
       t.after(() => engine.cleanup(engine.port, prefix));
       // A TTL far beyond any wait here: only the node's own left events can explain the notice.
       const nodes = await startNodes(t, engine.url(engine.port, prefix, 'heartbeatMs=200&nodeTtlMs=600000'), 2);
       const watcher = await nodes[0]!.connect('/channel/exit?presence=1&name=Watcher');
+      await membersEverywhere(nodes, 'exit', ['Watcher']);
       await nodes[1]!.connect('/channel/exit?name=Leaving');
       await membersEverywhere(nodes, 'exit', ['Leaving', 'Watcher']);
       assert.equal(await watcher.next(), 'joined|exit|Leaving');
@@ -144,6 +166,7 @@ for (const engine of ENGINES) {
       const nodes = await startNodes(t, engine.url(broker.port, 'outage'), 3);
       const [n0, n1] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
       const watcher = await n0.connect('/channel/cafe?presence=1&name=Watcher');
+      await membersEverywhere(nodes, 'cafe', ['Watcher']);
       const local = await n0.connect('/channel/cafe?name=Local');
       const remote = await n1.connect('/channel/cafe?name=Remote');
       await membersEverywhere(nodes, 'cafe', ['Local', 'Remote', 'Watcher']);

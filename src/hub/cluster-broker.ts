@@ -42,6 +42,8 @@ export class ClusterBroker implements Broker {
   private epoch = 0;
   private up = false;
   private lastTick = Date.now();
+  /** A heartbeat has been stored: from then on, one that finds no liveness means it lapsed. */
+  private beaten = false;
   private timer: NodeJS.Timeout | undefined;
   /** This node's members per channel. */
   private readonly local = new Map<string, MemberCounts>();
@@ -228,7 +230,9 @@ export class ClusterBroker implements Broker {
     this.transport.heartbeat(encode({ t: 'h', n: this.node, s: ++this.seq, e: epoch })).then(
       (continuous) => {
         // Our liveness lapsed (a stall longer than nodeTtlMs): the others may have dropped us and our lists.
-        if (!continuous && epoch === this.epoch) this.guard(() => this.restore(), 'could not store member lists again');
+        // (The very first heartbeat has nothing to lapse from.)
+        if (!continuous && this.beaten && epoch === this.epoch) this.guard(() => this.restore(), 'could not store member lists again');
+        this.beaten = true;
       },
       () => {},
     );
@@ -249,6 +253,8 @@ export class ClusterBroker implements Broker {
   /** Stores our lists again (the broker may have lost them), then tells everyone to re-read them. */
   private restore(): void {
     this.epoch++;
+    // Liveness first: others clear the lists of a node that looks dead.
+    this.transport.refresh();
     for (const channel of this.written) this.transport.sendPresence(channel, undefined, this.entry(channel, ++this.seq));
     this.beat();
   }

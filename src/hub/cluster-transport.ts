@@ -38,11 +38,16 @@ export interface Transport {
    * have dropped this node and cleared its member lists.
    */
   heartbeat(payload: string): Promise<boolean>;
+  /** Refreshes this node's liveness, in order with what is sent after. */
+  refresh(): void;
   /** The channel's last `limit` message payloads, oldest first. */
   history(channel: string, limit: number): Promise<string[]>;
-  /** Stored member lists of a channel, of live nodes only: node → entry. */
+  /** Stored member lists of a channel, of live nodes only: node → entry. Lists of dead nodes found are removed (as forget). */
   presence(channel: string): Promise<Map<string, string>>;
-  /** Removes a dead node's member list of a channel. */
+  /**
+   * Removes a dead node's member list of a channel, unless the node is alive
+   * after all or has stored the list again since (it stalled and came back).
+   */
   forget(node: string, channel: string): Promise<void>;
   /** Removes this node's liveness and disconnects. */
   close(): Promise<void>;

@@ -121,6 +121,8 @@ export class NatsTransport implements Transport {
     if (this.subscriptions.has(channel)) return;
     const subscription = nc.subscribe(this.subject(channel, '*'), { callback: (_error, msg) => this.onPayload(msg.string()) });
     this.subscriptions.set(channel, subscription);
+    // Subscribed once the server has it (a round trip), not when the request is buffered.
+    await nc.flush();
   }
 
   async unsubscribe(channel: string): Promise<void> {
@@ -132,11 +134,11 @@ export class NatsTransport implements Transport {
     if (!this.up) return;
     const send = () => this.engine?.nc.publish(this.subject(channel, 'm'), payload);
     if (this.queued === 0) send();
-    else this.inOrder(send);
+    else void this.inOrder(send);
   }
 
   sendPresence(channel: string, payload: string | undefined, entry: string): void {
-    this.inOrder(async () => {
+    void this.inOrder(async () => {
       await this.engine?.presence.put(this.presenceKey(channel, this.options.node), entry);
       if (payload !== undefined) this.engine?.nc.publish(this.subject(channel, 'p'), payload);
     });
@@ -147,20 +149,32 @@ export class NatsTransport implements Transport {
   }
 
   async heartbeat(payload: string): Promise<boolean> {
-    const { nc, nodes } = this.ready();
-    // Member lists stored again after a lapse go before the heartbeat that tells others to read them.
-    await this.chain;
-    let continuous = this.revision !== undefined;
-    try {
-      // Only if the entry is still the one written last: otherwise it expired (or the broker lost it).
-      this.revision = this.revision === undefined ? await nodes.put(this.options.node, '1') : await nodes.update(this.options.node, '1', this.revision);
-    } catch (error) {
-      if (!/wrong last sequence/i.test((error as Error).message)) throw error;
-      continuous = false;
-      this.revision = await nodes.put(this.options.node, '1');
-    }
-    nc.publish(`${this.options.prefix}.cluster`, payload);
+    let continuous = true;
+    // In order with the member lists: those stored again after a lapse go before the heartbeat that tells others to read them.
+    await this.inOrder(async () => {
+      continuous = await this.live();
+      this.engine?.nc.publish(`${this.options.prefix}.cluster`, payload);
+    });
     return continuous;
+  }
+
+  refresh(): void {
+    void this.inOrder(() => this.live());
+  }
+
+  /** Writes this node's liveness entry; false if the one written last had gone (expired, or lost by the broker). */
+  private async live(): Promise<boolean> {
+    const { nodes } = this.ready();
+    if (this.revision !== undefined) {
+      try {
+        this.revision = await nodes.update(this.options.node, '1', this.revision);
+        return true;
+      } catch (error) {
+        if (!/wrong last sequence/i.test((error as Error).message)) throw error;
+      }
+    }
+    this.revision = await nodes.put(this.options.node, '1');
+    return false;
   }
 
   async history(channel: string, limit: number): Promise<string[]> {
@@ -200,18 +214,24 @@ export class NatsTransport implements Transport {
     await Promise.all(
       keys.map(async (key) => {
         const node = key.slice(prefix.length);
-        const [entry, alive] = await Promise.all([presence.get(key), nodes.get(node)]);
+        // The list first, then the liveness: a node stores its liveness before its lists.
+        const entry = await presence.get(key);
         if (entry?.operation !== 'PUT') return;
-        if (alive?.operation === 'PUT') found.set(node, entry.string());
+        if ((await nodes.get(node))?.operation === 'PUT') found.set(node, entry.string());
         // A node that died while nobody watched this channel: cleared by whoever reads it first.
-        else await presence.delete(key);
+        else await presence.delete(key, { previousSeq: entry.revision }).catch(() => {});
       }),
     );
     return found;
   }
 
   async forget(node: string, channel: string): Promise<void> {
-    await this.ready().presence.delete(this.presenceKey(channel, node));
+    const { presence, nodes } = this.ready();
+    const key = this.presenceKey(channel, node);
+    const entry = await presence.get(key);
+    if (entry?.operation !== 'PUT' || (await nodes.get(node))?.operation === 'PUT') return;
+    // Only the list read here: if the node stored it again meanwhile, the delete fails.
+    await presence.delete(key, { previousSeq: entry.revision }).catch(() => {});
   }
 
   async close(): Promise<void> {
@@ -233,9 +253,10 @@ export class NatsTransport implements Transport {
     return this.engine;
   }
 
-  private inOrder(run: () => unknown): void {
+  /** Runs after everything queued before; resolves when it has run (or failed). */
+  private inOrder(run: () => unknown): Promise<void> {
     // While NATS is away writes would only wait for their timeouts: drop them (the outage is logged once).
-    if (!this.up) return;
+    if (!this.up) return Promise.resolve();
     this.queued++;
     this.chain = this.chain
       .then(async () => {
@@ -243,6 +264,7 @@ export class NatsTransport implements Transport {
       })
       .catch(() => {})
       .finally(() => this.queued--);
+    return this.chain;
   }
 
   private state(up: boolean, error?: unknown): void {

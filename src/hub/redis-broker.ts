@@ -11,6 +11,9 @@ import { Redis } from 'ioredis';
 import { redactUrl } from '../util/redact-url.js';
 import type { Transport, TransportOptions } from './cluster-transport.js';
 
+/** HDEL a node's list only while the node's liveness key is absent, atomically: a node that came back keeps it. */
+const FORGET = `if redis.call('EXISTS', KEYS[2]) == 0 then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0`;
+
 /** Longest wait between reconnection attempts. */
 const MAX_RETRY_MS = 5_000;
 
@@ -89,6 +92,10 @@ export class RedisTransport implements Transport {
     return replies?.[0]?.[1] === '1';
   }
 
+  refresh(): void {
+    this.commands.set(this.key('node', this.options.node), '1', 'PX', this.options.nodeTtlMs).catch(() => {});
+  }
+
   async history(channel: string, limit: number): Promise<string[]> {
     return this.commands.lrange(this.key('h', channel), -limit, -1);
   }
@@ -97,14 +104,13 @@ export class RedisTransport implements Transport {
     const entries = Object.entries(await this.commands.hgetall(this.key('p', channel)));
     if (entries.length === 0) return new Map();
     const alive = await this.commands.mget(entries.map(([node]) => this.key('node', node)));
-    const dead = entries.filter((_, i) => alive[i] === null).map(([node]) => node);
     // Lists of nodes that died while nobody watched this channel: cleared by whoever reads them first.
-    if (dead.length > 0) await this.commands.hdel(this.key('p', channel), ...dead);
+    await Promise.all(entries.filter((_, i) => alive[i] === null).map(([node]) => this.forget(node, channel)));
     return new Map(entries.filter((_, i) => alive[i] !== null));
   }
 
   async forget(node: string, channel: string): Promise<void> {
-    await this.commands.hdel(this.key('p', channel), node);
+    await this.commands.eval(FORGET, 2, this.key('p', channel), this.key('node', node), node);
   }
 
   async close(): Promise<void> {
