@@ -72,7 +72,7 @@ export const ENGINES: Engine[] = [
 
 let unique = 0;
 /** A prefix no other test uses (tests run in parallel against the shared instances). */
-export function uniquePrefix(what: string): string {
+function uniquePrefix(what: string): string {
   return `rbt_${what}_${process.pid}_${++unique}`;
 }
 
@@ -105,6 +105,26 @@ async function startNode(t: TestContext, broker: string, env: Record<string, str
   child.stdout.on('data', (chunk) => (printed += String(chunk)));
   const port = Number(match[1]);
   return { port, child, output: () => printed, connect: (path) => TestClient.connect(t, `ws://127.0.0.1:${port}${path}`) };
+}
+
+/** `count` nodes on the machine's shared broker, under a prefix of their own that is cleared after the test. */
+export async function startCluster(
+  t: TestContext,
+  engine: Engine,
+  what: string,
+  count: number,
+  options: { timing?: string; env?: Record<string, string> } = {},
+): Promise<Node[] & { prefix: string }> {
+  const prefix = uniquePrefix(what);
+  t.after(() => engine.cleanup(engine.port, prefix));
+  return Object.assign(await startNodes(t, engine.url(engine.port, prefix, options.timing), count, options.env), { prefix });
+}
+
+/** A member of the channel on the first node that gets presence notices, once every node sees it. */
+export async function watching(nodes: Node[], channel: string): Promise<TestClient> {
+  const watcher = await nodes[0]!.connect(`/channel/${channel}?presence=1&name=Watcher`);
+  await membersEverywhere(nodes, channel, ['Watcher']);
+  return watcher;
 }
 
 /** Asks `ask()` again until its answer passes `check`; fails after SETTLE_MS with the last answer. */

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ENGINES, eventually, membersEverywhere, nextMatching, ownBroker, startNodes, uniquePrefix } from './cluster-helpers.js';
+import { ENGINES, eventually, membersEverywhere, nextMatching, ownBroker, startCluster, startNodes, watching } from './cluster-helpers.js';
 import { runCli } from './helpers.js';
 import { POSTGRES_URL, skipUnless } from './services.js';
 
@@ -16,9 +16,7 @@ for (const engine of ENGINES) {
     const skipPostgres = skip || (await skipUnless('PostgreSQL', 5432));
 
     test('relay reaches every other node once, in each sender\'s order, and never its sender', { skip }, async (t) => {
-      const prefix = uniquePrefix('relay');
-      t.after(() => engine.cleanup(engine.port, prefix));
-      const nodes = await startNodes(t, engine.url(engine.port, prefix), 3);
+      const nodes = await startCluster(t, engine, 'relay', 3);
       const names = ['A', 'B', 'C'];
       const clients = await Promise.all(nodes.map((node, i) => node.connect(`/channel/room?name=${names[i]}`)));
       await membersEverywhere(nodes, 'room', names);
@@ -41,13 +39,11 @@ for (const engine of ENGINES) {
     });
 
     test('payloads on the bus that are not resobridge envelopes are logged and dropped', { skip }, async (t) => {
-      const prefix = uniquePrefix('garbage');
-      t.after(() => engine.cleanup(engine.port, prefix));
-      const nodes = await startNodes(t, engine.url(engine.port, prefix), 2);
+      const nodes = await startCluster(t, engine, 'garbage', 2);
       const [a, b] = await Promise.all([nodes[0]!.connect('/channel/junk?name=A'), nodes[1]!.connect('/channel/junk?name=B')]);
       await membersEverywhere(nodes, 'junk', ['A', 'B']);
       for (const payload of ['not json', '{"t":"m","n":"x","s":-1}', '{"t":"m","n":"x","s":1,"c":"no good","f":"x","x":"y"}', 'null', '[]']) {
-        await engine.inject(engine.port, prefix, 'junk', payload);
+        await engine.inject(engine.port, nodes.prefix, 'junk', payload);
       }
       a.send('still fine');
       assert.equal(await b.next(), 'still fine');
@@ -55,12 +51,9 @@ for (const engine of ENGINES) {
     });
 
     test('presence and member lists span the nodes; history replays what any node sent', { skip }, async (t) => {
-      const prefix = uniquePrefix('presence');
-      t.after(() => engine.cleanup(engine.port, prefix));
-      const nodes = await startNodes(t, engine.url(engine.port, prefix), 3);
-      const [n0, n1, n2] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]];
-      const watcher = await n0.connect('/channel/hall?presence=1&name=Watcher');
-      await membersEverywhere(nodes, 'hall', ['Watcher']);
+      const nodes = await startCluster(t, engine, 'presence', 3);
+      const [n1, n2] = [nodes[1]!, nodes[2]!];
+      const watcher = await watching(nodes, 'hall');
       const bob = await n1.connect('/channel/hall?name=Bob');
       assert.equal(await watcher.next(), 'joined|hall|Bob');
       const carol = await n2.connect('/api?name=Carol');
@@ -91,10 +84,8 @@ for (const engine of ENGINES) {
     });
 
     test('a watched key is pushed when another node changes it (shared PostgreSQL store)', { skip: skipPostgres }, async (t) => {
-      const prefix = uniquePrefix('keys');
-      t.after(() => engine.cleanup(engine.port, prefix));
-      const nodes = await startNodes(t, engine.url(engine.port, prefix), 3, { RESOBRIDGE_STORE: POSTGRES_URL });
-      const [watcher, writer] = await Promise.all([nodes[0]!.connect(`/api?ns=${prefix}`), nodes[2]!.connect(`/api?ns=${prefix}`)]);
+      const nodes = await startCluster(t, engine, 'keys', 3, { env: { RESOBRIDGE_STORE: POSTGRES_URL } });
+      const [watcher, writer] = await Promise.all([nodes[0]!.connect(`/api?ns=${nodes.prefix}`), nodes[2]!.connect(`/api?ns=${nodes.prefix}`)]);
       assert.equal(await watcher.ask('watch|score'), 'missing|score');
       assert.equal(await writer.ask('set|score|5'), 'ok|set|score');
       assert.equal(await watcher.next(), 'value|score|5');
@@ -106,11 +97,8 @@ for (const engine of ENGINES) {
     });
 
     test('a killed node\'s members leave everywhere within the node TTL; the rest keep relaying', { skip }, async (t) => {
-      const prefix = uniquePrefix('death');
-      t.after(() => engine.cleanup(engine.port, prefix));
-      const nodes = await startNodes(t, engine.url(engine.port, prefix), 3);
-      const watcher = await nodes[0]!.connect('/channel/deck?presence=1&name=Watcher');
-      await membersEverywhere(nodes, 'deck', ['Watcher']);
+      const nodes = await startCluster(t, engine, 'death', 3);
+      const watcher = await watching(nodes, 'deck');
       const stay = await nodes[1]!.connect('/channel/deck?name=Stay');
       await nodes[2]!.connect('/channel/deck?name=Doomed1');
       await nodes[2]!.connect('/channel/deck?name=Doomed2');
@@ -127,11 +115,8 @@ for (const engine of ENGINES) {
     });
 
     test('a node that stalls past the node TTL is taken for dead, then comes back with its members', { skip }, async (t) => {
-      const prefix = uniquePrefix('stall');
-      t.after(() => engine.cleanup(engine.port, prefix));
-      const nodes = await startNodes(t, engine.url(engine.port, prefix), 2);
-      const watcher = await nodes[0]!.connect('/channel/nap?presence=1&name=Watcher');
-      await membersEverywhere(nodes, 'nap', ['Watcher']);
+      const nodes = await startCluster(t, engine, 'stall', 2);
+      const watcher = await watching(nodes, 'nap');
       const sleeper = await nodes[1]!.connect('/channel/nap?name=Sleeper');
       await membersEverywhere(nodes, 'nap', ['Sleeper', 'Watcher']);
       assert.equal(await watcher.next(), 'joined|nap|Sleeper');
@@ -147,12 +132,9 @@ for (const engine of ENGINES) {
     });
 
     test('a node stopped gracefully: its members leave everywhere at once, not after the node TTL', { skip }, async (t) => {
-      const prefix = uniquePrefix('graceful');
-      t.after(() => engine.cleanup(engine.port, prefix));
       // A TTL far beyond any wait here: only the node's own left events can explain the notice.
-      const nodes = await startNodes(t, engine.url(engine.port, prefix, 'heartbeatMs=200&nodeTtlMs=600000'), 2);
-      const watcher = await nodes[0]!.connect('/channel/exit?presence=1&name=Watcher');
-      await membersEverywhere(nodes, 'exit', ['Watcher']);
+      const nodes = await startCluster(t, engine, 'graceful', 2, { timing: 'heartbeatMs=200&nodeTtlMs=600000' });
+      const watcher = await watching(nodes, 'exit');
       await nodes[1]!.connect('/channel/exit?name=Leaving');
       await membersEverywhere(nodes, 'exit', ['Leaving', 'Watcher']);
       assert.equal(await watcher.next(), 'joined|exit|Leaving');
@@ -164,9 +146,8 @@ for (const engine of ENGINES) {
     test('a broker outage: local service goes on, the outage is logged, and presence and relay heal when it returns', { skip }, async (t) => {
       const broker = await ownBroker(t, engine);
       const nodes = await startNodes(t, engine.url(broker.port, 'outage'), 3);
-      const [n0, n1] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
-      const watcher = await n0.connect('/channel/cafe?presence=1&name=Watcher');
-      await membersEverywhere(nodes, 'cafe', ['Watcher']);
+      const [n0, n1] = [nodes[0]!, nodes[1]!];
+      const watcher = await watching(nodes, 'cafe');
       const local = await n0.connect('/channel/cafe?name=Local');
       const remote = await n1.connect('/channel/cafe?name=Remote');
       await membersEverywhere(nodes, 'cafe', ['Local', 'Remote', 'Watcher']);
