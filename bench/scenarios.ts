@@ -137,7 +137,7 @@ const cluster: Scenario = {
       window: 20,
       size: 64,
     }));
-    return throughput(await runJobs(jobs, { ...timing, serverPid: running.pid }));
+    return throughput(await runJobs(jobs, { ...timing, serverPid: running.pids ?? running.pid }));
   },
 };
 

@@ -13,8 +13,9 @@ import { fileURLToPath } from 'node:url';
 
 export interface Running {
   base: string;
-  /** Every node's base, for a cluster (the first is `base`). */
+  /** Every node's base and process, for a cluster (the first is `base` and `pid`). */
   nodes?: string[];
+  pids?: number[];
   pid: number;
   stop(): Promise<void>;
 }
@@ -139,6 +140,7 @@ function resobridgeCluster(engine: 'redis' | 'nats', port: number): Target {
         base: nodes[0]?.base ?? '',
         nodes: nodes.map((node) => node.base),
         pid: nodes[0]?.pid ?? 0,
+        pids: nodes.map((node) => node.pid),
         stop: async () => {
           await Promise.all(nodes.map((node) => node.stop()));
         },
