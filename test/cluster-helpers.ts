@@ -97,7 +97,12 @@ async function startNode(t: TestContext, broker: string, env: Record<string, str
     RESOBRIDGE_LOG_LEVEL: 'info',
     ...env,
   });
-  t.after(() => child.kill('SIGKILL'));
+  t.after(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  });
   let printed = '';
   child.stderr.on('data', (chunk) => (printed += String(chunk)));
   const { output, match } = await waitForOutput(child, /"urls":.*?ws:\/\/localhost:(\d+)\//);
@@ -116,8 +121,10 @@ export async function startCluster(
   options: { timing?: string; env?: Record<string, string> } = {},
 ): Promise<Node[] & { prefix: string }> {
   const prefix = uniquePrefix(what);
+  const nodes = await startNodes(t, engine.url(engine.port, prefix, options.timing), count, options.env);
+  // Registered after the nodes' own: runs once they have exited and can write nothing more.
   t.after(() => engine.cleanup(engine.port, prefix));
-  return Object.assign(await startNodes(t, engine.url(engine.port, prefix, options.timing), count, options.env), { prefix });
+  return Object.assign(nodes, { prefix });
 }
 
 /** A member of the channel on the first node that gets presence notices, once every node sees it. */
