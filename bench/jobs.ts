@@ -2,7 +2,16 @@
 
 export type Job =
   | { kind: 'echo'; url: string; connections: number; inFlight: number; size: number }
-  | { kind: 'fanout'; url: string; subscribers: number; publisherUrl?: string; window: number; size: number }
+  | {
+      kind: 'fanout';
+      url: string;
+      subscribers: number;
+      publisherUrl?: string;
+      /** Frees the publisher's window instead of its own echo: a subscriber on the farthest node of a cluster. */
+      confirmUrl?: string;
+      window: number;
+      size: number;
+    }
   | { kind: 'publishers'; urls: string[]; window: number; size: number }
   | { kind: 'idle'; url: string; connections: number; concurrency: number }
   | { kind: 'storm'; url: string; connections: number; concurrency: number }

@@ -24,8 +24,8 @@ export interface Outcome {
 export interface RunOptions {
   durationMs: number;
   warmupMs: number;
-  /** The server process, to measure its CPU time during the window. */
-  serverPid?: number;
+  /** The server process (or a cluster's processes), to measure its CPU time during the window. */
+  serverPid?: number | readonly number[];
   whenReady?: () => Promise<void>;
 }
 
@@ -42,10 +42,12 @@ export async function runJobs(jobs: Job[], { durationMs, warmupMs, serverPid, wh
       for (const worker of workers) worker.postMessage({ type: 'reset' });
     }
     const started = performance.now();
-    const cpuBefore = serverPid ? cpuMs(serverPid) : 0;
+    const pids = serverPid === undefined ? [] : [serverPid].flat();
+    const serverCpu = () => pids.reduce((total, pid) => total + cpuMs(pid), 0);
+    const cpuBefore = serverCpu();
     await sleep(durationMs);
     for (const worker of workers) worker.postMessage({ type: 'stop' });
-    const serverCpuMs = serverPid ? cpuMs(serverPid) - cpuBefore : undefined;
+    const serverCpuMs = pids.length > 0 ? serverCpu() - cpuBefore : undefined;
     const elapsedMs = performance.now() - started;
     const elapsed = elapsedMs / 1000;
     const outcomes = (await Promise.all(results)).map((message) => message.result as WorkerResult);

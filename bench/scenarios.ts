@@ -112,6 +112,35 @@ function publishers(size: number, quick: boolean): Scenario {
   };
 }
 
+/**
+ * Fan-out across nodes: 1 publisher on the first node, 100 subscribers on
+ * each of 3 nodes sharing a broker (Redis, NATS); the reference is one node
+ * with all 300. The publisher's window is freed by a subscriber on the last
+ * node, so it measures delivery through the broker, not just locally.
+ */
+const cluster: Scenario = {
+  id: 'cluster',
+  title: 'cluster fan-out, 64 B: 1 publisher → 3 nodes × 100 subscribers (one node with 300 for reference)',
+  unit: 'deliveries/s',
+  quick: true,
+  // The paced target is kept to its own scenario by onlyIn.
+  applies: (target) => target.name.startsWith('resobridge'),
+  async measure(target, running, timing) {
+    const path = target.channelPath as NonNullable<Target['channelPath']>;
+    const nodes = running.nodes ?? [running.base, running.base, running.base];
+    const jobs: Job[] = nodes.map((base, index) => ({
+      kind: 'fanout',
+      url: base + path('fan', false),
+      subscribers: 100,
+      publisherUrl: index === 0 ? base + path('fan', false) : undefined,
+      confirmUrl: index === 0 ? nodes.at(-1) + path('fan', false) : undefined,
+      window: 20,
+      size: 64,
+    }));
+    return throughput(await runJobs(jobs, { ...timing, serverPid: running.pids ?? running.pid }));
+  },
+};
+
 /** Idle connections: server memory per connection, and the CPU its keepalive pings cost (pinging every second). */
 const idle: Scenario = {
   id: 'idle',
@@ -199,6 +228,7 @@ export const scenarios: Scenario[] = [
   publishers(64, true),
   publishers(1024, false),
   pacing,
+  cluster,
   idle,
   storm,
   command,

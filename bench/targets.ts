@@ -13,6 +13,9 @@ import { fileURLToPath } from 'node:url';
 
 export interface Running {
   base: string;
+  /** Every node's base and process, for a cluster (the first is `base` and `pid`). */
+  nodes?: string[];
+  pids?: number[];
   pid: number;
   stop(): Promise<void>;
 }
@@ -20,6 +23,8 @@ export interface Running {
 export interface StartOptions {
   /** Server-side ping interval, where the server has one. */
   pingMs?: number;
+  /** resobridge's --broker. */
+  broker?: string;
 }
 
 export interface Target {
@@ -103,6 +108,7 @@ export const resobridge: Target = {
       '--max-outbound-rate', '0', '--inbound-rate', '0', '--inbound-bytes-rate', '0', '--address-inbound-rate', '0',
       '--handshake-rate', '0', '--max-connections-per-address', '1000000', '--max-connections', '1000000'];
     if (options.pingMs) args.push('--ping-interval-ms', String(options.pingMs));
+    if (options.broker) args.push('--broker', options.broker);
     return launch(process.execPath, args, port, 'tcp');
   },
   echoPath: '/echo?rate=0',
@@ -120,6 +126,36 @@ export const resobridgePaced: Target = {
   commandPath: undefined,
   onlyIn: ['pacing'],
 };
+
+/** Three resobridge nodes on one broker, for the cluster scenario; the prefix is fixed so runs reuse (not pile up) its keys. */
+function resobridgeCluster(engine: 'redis' | 'nats', port: number): Target {
+  return {
+    ...resobridge,
+    name: `resobridge-${engine}`,
+    label: `resobridge, 3 nodes via ${engine === 'redis' ? 'Redis' : 'NATS'}`,
+    missing: () => (listening(port) ? undefined : `start ${engine === 'redis' ? 'redis-server' : 'nats-server -js'} on 127.0.0.1:${port}`),
+    async start(options) {
+      const nodes = await Promise.all([0, 1, 2].map(() => resobridge.start({ ...options, broker: `${engine}://127.0.0.1:${port}?prefix=rbbench` })));
+      return {
+        base: nodes[0]?.base ?? '',
+        nodes: nodes.map((node) => node.base),
+        pid: nodes[0]?.pid ?? 0,
+        pids: nodes.map((node) => node.pid),
+        stop: async () => {
+          await Promise.all(nodes.map((node) => node.stop()));
+        },
+      };
+    },
+    commandPath: undefined,
+    onlyIn: ['cluster'],
+  };
+}
+
+/** Something accepts TCP on the port (checked synchronously: `missing` is). */
+function listening(port: number): boolean {
+  const probe = `require('net').connect(${port}, '127.0.0.1').on('connect', () => process.exit(0)).on('error', () => process.exit(1))`;
+  return has(process.execPath, ['-e', probe]);
+}
 
 export const wsMinimal: Target = {
   name: 'ws',
@@ -157,4 +193,4 @@ export const python: Target = {
   channelPath: (channel, echo) => `/channel/${channel}${echo ? '?echo=1' : ''}`,
 };
 
-export const allTargets = [resobridge, resobridgePaced, wsMinimal, websocketd, python];
+export const allTargets = [resobridge, resobridgePaced, resobridgeCluster('redis', 6379), resobridgeCluster('nats', 4222), wsMinimal, websocketd, python];

@@ -75,8 +75,8 @@ function subscribe(socket: WebSocket): void {
  * Publishes with at most `window` messages not yet seen back (the publisher
  * joins with echo=1, so its own copy confirms the fan-out happened).
  */
-function publish(socket: WebSocket, window: number, payload: () => string, countOwn: boolean): () => void {
-  socket.on('message', (data) => {
+function publish(socket: WebSocket, window: number, payload: () => string, countOwn: boolean, confirm = socket): () => void {
+  confirm.on('message', (data) => {
     if (!running) return;
     if (countOwn) {
       record(histogram, nowMicros() - sentAt(String(data)));
@@ -100,7 +100,8 @@ async function prepare(): Promise<(() => void)[]> {
       subscribers.forEach(subscribe);
       if (!job.publisherUrl) return [];
       const publisher = await open(job.publisherUrl);
-      return publisher ? [publish(publisher, job.window, makePayload(job.size), false)] : [];
+      const confirm = job.confirmUrl ? await open(job.confirmUrl) : publisher;
+      return publisher && confirm ? [publish(publisher, job.window, makePayload(job.size), false, confirm)] : [];
     }
     case 'publishers': {
       const opened = await openMany(job.urls, 50);

@@ -17,7 +17,7 @@ export type { EndpointHandlers } from './app/custom-endpoint.js';
 export type { ConnectionHook } from './server/create-server.js';
 export type { Store } from './store/store.js';
 export { StoreError } from './store/open-store.js';
-export type { Broker, ChannelEvent } from './hub/broker.js';
+export type { Broker, ChannelEvent, KeyChange } from './hub/broker.js';
 export { VERSION } from './version.js';
 export { createResoniteClient, type ResoniteClient, type ResoniteClientOptions, type ClientEvent } from './client/resonite-client.js';
 export { runDoctor, type DoctorOptions } from './doctor/run-doctor.js';

@@ -67,6 +67,7 @@ test('every message builder uses a tag listed in SERVER_TAGS', () => {
     messages.value('k', 1),
     messages.missing('k'),
     messages.keys('p', ['a']),
+    messages.members('c', ['a', 'b']),
     messages.msg('c', 'n', 't'),
     messages.joined('c', 'n'),
     messages.left('c', 'n'),

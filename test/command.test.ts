@@ -80,6 +80,20 @@ test('watch pushes every change made by any client; unwatch stops it', async (t)
   assert.equal(await ask(watcher, 'watch|score'), 'value|score|9', 'watch answers the current value');
 });
 
+test('members lists who is in a channel, once per connection, sorted; relay members count too', async (t) => {
+  const { connect, ws } = await api(t, '?name=Zoe');
+  const zoe = await connect();
+  assert.equal(await ask(zoe, 'members|room'), 'members|room|0');
+  const bob = await connect('?name=Bob');
+  await ask(bob, 'join|room');
+  await ask(zoe, 'join|room');
+  await TestClient.connect(t, ws('/channel/room?name=Bob'));
+  assert.equal(await ask(zoe, 'members|room'), 'members|room|3|Bob|Bob|Zoe');
+  await ask(bob, 'leave|room');
+  assert.equal(await ask(zoe, 'members|room'), 'members|room|2|Bob|Zoe');
+  assert.match(await ask(zoe, 'members|no good'), /^error\|members\|"no good" is not a valid channel name/);
+});
+
 test('the watcher who makes the change gets the push before its own reply', async (t) => {
   const { client } = await api(t);
   await ask(client, 'watch|hp');
@@ -171,7 +185,7 @@ test('key and value size limits give clear errors', async (t) => {
 
 test('help lists the verbs; help|verb tells how to use one', async (t) => {
   const { client } = await api(t);
-  assert.equal(await ask(client, 'help'), 'help|ping help join leave pub get set del keys incr watch unwatch');
+  assert.equal(await ask(client, 'help'), 'help|ping help join leave members pub get set del keys incr watch unwatch');
   assert.equal(await ask(client, 'help|set'), 'help|set|set%7C<key>%7C<value>: store a value under a key (kept across restarts); the value may contain %7C');
   assert.equal(await ask(client, 'help|nope'), 'error|help|there is no command "nope"; send help for the list');
 });

@@ -61,7 +61,7 @@ test('custom commands get typed fields, reply, throw, and appear in help', async
   assert.equal(await ask('both#x'), 'first#x');
   assert.equal(await client.next(), 'server|a push without the id');
   assert.equal(await client.next(), 'ok#x|both|done');
-  assert.equal(await ask('help'), 'help|ping help join leave pub get set del keys incr watch unwatch move boom deny both');
+  assert.equal(await ask('help'), 'help|ping help join leave members pub get set del keys incr watch unwatch move boom deny both');
   assert.equal(await ask('help|move'), 'help|move|move%7C<distance>%7C[fast]%7C[label]: move by a distance');
   assert.equal(await ask('ping'), 'pong', 'the server keeps running');
   const failure = lines.find((line) => line.msg === 'command failed');

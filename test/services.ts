@@ -6,7 +6,8 @@ import { connect } from 'node:net';
 
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-function reachable(port: number, host = '127.0.0.1'): Promise<boolean> {
+/** Something accepts TCP on the port. */
+export function reachable(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host, timeout: 1_000 });
     const done = (ok: boolean) => {

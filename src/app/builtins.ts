@@ -37,6 +37,11 @@ export function registerBuiltins(commands: Commands, maxHistory: number): void {
       return messages.ok('leave', channel);
     },
   });
+  commands.register('members', {
+    help: 'who is in a channel (on every server node): members|<channel>|<count>|<name>|…, sorted, at most 100',
+    args: { channel: arg.text() },
+    handler: async ({ channel }, context) => messages.members(channel, await context.members(channel)),
+  });
   commands.register('pub', {
     help: 'publish text to a channel (joined or not); the text may contain |',
     args: { channel: arg.text(), text: arg.text().rest() },

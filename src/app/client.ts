@@ -42,6 +42,8 @@ export interface ConnectionContext {
   /** Joins a channel; its messages arrive as `msg|<channel>|<from>|<text>`. */
   join(channel: string, history?: number): void;
   leave(channel: string): void;
+  /** Display names of a channel's members on every server node (one per membership), sorted. */
+  members(channel: string): Promise<string[]>;
   /** Pushes `value|key|v` (or `missing|key` when deleted) to this client on every change of the key. */
   watch(key: string): void;
   unwatch(key: string): void;
@@ -125,6 +127,11 @@ export class Client implements ConnectionContext {
   leave(channel: string): void {
     this.memberships.get(channel)?.leave();
     this.memberships.delete(channel);
+  }
+
+  async members(channel: string): Promise<string[]> {
+    this.allowed(checkChannel(channel), 'read');
+    return this.services.hub.members(channel);
   }
 
   watch(key: string): void {

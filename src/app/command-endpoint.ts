@@ -69,6 +69,7 @@ function commandContext(request: Request, client: Client): CommandContext {
     publish: client.publish.bind(client),
     join: client.join.bind(client),
     leave: client.leave.bind(client),
+    members: client.members.bind(client),
     watch: client.watch.bind(client),
     unwatch: client.unwatch.bind(client),
     reply(message: Message | string, ...values: Value[]) {

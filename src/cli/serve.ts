@@ -6,6 +6,7 @@ import { CONFIG_FILE_ENV, envName, flagName, loadConfig } from '../config/load.j
 import { createLogger, type Logger } from '../log/logger.js';
 import { createServer, type ResobridgeServer } from '../server/create-server.js';
 import { ListenError } from '../server/listen-error.js';
+import { BrokerError } from '../hub/broker.js';
 import { StoreError } from '../store/open-store.js';
 import { bannerText, bannerUrls } from './banner.js';
 import { exitWithUsageCode, fail, ExitCode } from './exit.js';
@@ -53,7 +54,7 @@ async function serve(options: Record<string, string | boolean | undefined>): Pro
   try {
     address = await server.listen();
   } catch (error) {
-    if (error instanceof ListenError || error instanceof StoreError) fail(error.message, ExitCode.failure);
+    if (error instanceof ListenError || error instanceof StoreError || error instanceof BrokerError) fail(error.message, ExitCode.failure);
     throw error;
   }
   if (server.config.logFormat === 'json') log.info({ urls: bannerUrls(server, address) }, 'listening');

@@ -5,6 +5,7 @@
  * table, so a new setting is one entry here.
  */
 import { z } from 'zod';
+import { BROKER_SETTING } from '../hub/broker-setting.js';
 import { DEFAULT_SQLITE_PATH, STORE_SETTING } from '../store/store-setting.js';
 import { TOKENS_SCHEMA, type TokenSpec } from '../auth/token-spec.js';
 import { BRIDGES_SCHEMA, type BridgeSpec } from '../bridges/bridge-spec.js';
@@ -148,6 +149,13 @@ export const fields = {
     `memory, sqlite (the file ${DEFAULT_SQLITE_PATH}), sqlite:PATH, or a postgres://user@host:port/database URL`,
     '<store>',
     `where keys are kept: sqlite (${DEFAULT_SQLITE_PATH}), sqlite:PATH, memory (lost on restart), or postgres://…`,
+  ),
+  broker: pattern(
+    'memory',
+    BROKER_SETTING,
+    'memory (one node), or the URL of the Redis or NATS server the nodes share, e.g. redis://127.0.0.1:6379 or nats://127.0.0.1:4222 (see docs/scaling.md)',
+    '<url>',
+    'how several nodes share channels, presence and watched keys: memory (this node only), redis://… or nats://… (see docs/scaling.md)',
   ),
   maxKeyBytes: integer(1, 4096, 256, '<bytes>', 'longest key the store accepts'),
   maxValueBytes: integer(1, 16 * 1024 * 1024, 64 * 1024, '<bytes>', 'largest value the store accepts'),

@@ -40,8 +40,13 @@ interface Member extends JoinOptions {
   recipient: Recipient;
   /** A program (a bridge) rather than a client: it gets each message event itself, nothing encoded. */
   listener?: (event: ChannelMessage) => void;
-  /** Live messages held back until the history replay has been sent. */
-  pending: TextFrame[] | undefined;
+  /** Live messages held back until the history replay has been sent (with the broker's id, to drop those the replay had). */
+  pending: Held[] | undefined;
+}
+
+interface Held {
+  text: TextFrame;
+  id: string | undefined;
 }
 
 /** Sees every channel message this node delivers (the dashboard's log and rates); `relayed` when a relay member sent it. */
@@ -114,6 +119,11 @@ export class Hub {
     this.broker.publish(event);
   }
 
+  /** Display names of the channel's members on every node (one per membership), sorted. */
+  members(channel: string): Promise<string[]> {
+    return this.broker.members(channel);
+  }
+
   /**
    * Sends a message to the members of a channel with the display name `to`
    * (on this node), and no one else. Returns how many received it.
@@ -161,7 +171,7 @@ export class Hub {
       if (member.listener) {
         if (event.type === 'message') member.listener(event);
       } else {
-        send(member, encoder(member), delivery);
+        send(member, encoder(member), delivery, event.type === 'message' ? event.id : undefined);
       }
     }
   }
@@ -176,8 +186,13 @@ export class Hub {
       .then((history) => {
         const live = member.pending ?? [];
         member.pending = undefined;
-        for (const event of history) member.recipient.send(encoderFor(event)(member), 'stream');
-        for (const text of live) member.recipient.send(text, 'stream');
+        const replayed = new Set<string | undefined>();
+        for (const event of history) {
+          replayed.add(event.id);
+          member.recipient.send(encoderFor(event)(member), 'stream');
+        }
+        // A message from another node can reach the history and this node's live feed in either order.
+        for (const { text, id } of live) if (id === undefined || !replayed.has(id)) member.recipient.send(text, 'stream');
       });
   }
 }
@@ -198,7 +213,7 @@ function encoderFor(event: ChannelEvent): (member: Member) => TextFrame {
   };
 }
 
-function send(member: Member, text: TextFrame, delivery: Delivery = 'stream'): void {
-  if (member.pending) member.pending.push(text);
+function send(member: Member, text: TextFrame, delivery: Delivery = 'stream', id?: string): void {
+  if (member.pending) member.pending.push({ text, id });
   else member.recipient.send(text, delivery);
 }

@@ -7,6 +7,9 @@
 import { Message } from './message.js';
 import type { Value } from './values.js';
 
+/** Most names one `members` answer lists. */
+export const MAX_LISTED = 100;
+
 export const messages = {
   /** Answer to `ping`. */
   pong: () => new Message('pong'),
@@ -19,6 +22,9 @@ export const messages = {
   /** Keys with a prefix: `keys|<prefix>|<count>|k1|k2…`. */
   keys: (prefix: string, keys: readonly string[]) =>
     new Message('keys', [['prefix', prefix], ['count', keys.length], ['keys', keys]]),
+  /** Who is in a channel, on every node: `members|<channel>|<count>|<name>…` (names sorted, at most `MAX_LISTED`). */
+  members: (channel: string, names: readonly string[]) =>
+    new Message('members', [['channel', channel], ['count', names.length], ['names', names.slice(0, MAX_LISTED)]]),
   /** A message in a channel joined in command mode: `msg|<channel>|<from>|<text>`. */
   msg: (channel: string, from: string, text: string) =>
     new Message('msg', [['channel', channel], ['from', from], ['text', text]]),
@@ -40,6 +46,6 @@ export const messages = {
 } as const;
 
 /** Tags of everything the server can send (custom commands may add their own). */
-export const SERVER_TAGS = ['pong', 'ok', 'value', 'missing', 'keys', 'msg', 'joined', 'left', 'help', 'error', 'dropped', 'stderr', 'server'] as const;
+export const SERVER_TAGS = ['pong', 'ok', 'value', 'missing', 'keys', 'members', 'msg', 'joined', 'left', 'help', 'error', 'dropped', 'stderr', 'server'] as const;
 
 export type { Value };

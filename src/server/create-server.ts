@@ -31,7 +31,7 @@ import { createDashboard, type Dashboard } from '../dashboard/dashboard.js';
 import type { Config } from '../config/fields.js';
 import { resolveConfig } from '../config/load.js';
 import { Hub } from '../hub/hub.js';
-import { MemoryBroker } from '../hub/memory-broker.js';
+import { createBroker } from '../hub/open-broker.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { messages } from '../protocol/messages.js';
 import { Metrics } from '../metrics/metrics.js';
@@ -118,7 +118,8 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   const tls = readTls(config.tlsCert, config.tlsKey);
   const log = givenLogger ?? createLogger(config);
   const startedAt = Date.now();
-  const hub = new Hub(new MemoryBroker(config.maxHistory), (error, channel) =>
+  const broker = createBroker(config.broker, config.maxHistory, log);
+  const hub = new Hub(broker, (error, channel) =>
     log.error({ err: error, channel }, 'channel broker failed'),
   );
   const commands = new Commands();
@@ -277,6 +278,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     wss.close();
     await stopped;
     await Promise.all(bridges.map((bridge) => bridge.stop()));
+    await broker.close();
     await keyvalue?.store.close();
     log.info('stopped');
   }
@@ -298,10 +300,12 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       );
       log.info({ store: store.description }, 'store opened');
       try {
+        await connectBroker(keyvalue);
         const address = await listenHttp();
         for (const bridge of bridges) bridge.start();
         return address;
       } catch (error) {
+        await broker.close();
         await store.close();
         keyvalue = undefined;
         throw error;
@@ -350,6 +354,16 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       return scopedStore(keyvalue, ns);
     },
   };
+
+  /** Other nodes hear of this node's key changes, and this node's watchers of theirs. */
+  async function connectBroker(store: KeyValue): Promise<void> {
+    await broker.connect();
+    store.onChange = (ns, key, value) => broker.publishKey({ ns, key, value });
+    broker.onRemoteKey = ({ ns, key, value }) => store.changedElsewhere(ns, key, value);
+    if (config.broker === 'memory') return;
+    log.info({ broker: broker.description }, 'broker connected');
+    if (!config.store.startsWith('postgres')) log.warn('with several nodes, use a store they share (--store postgres://…), or each node keeps its own keys');
+  }
 
   function listenHttp(): Promise<AddressInfo> {
     return new Promise<AddressInfo>((resolve, reject) => {

@@ -17,6 +17,8 @@ export interface KeyValueLimits {
 export type Watcher = (value: string | undefined) => void;
 
 export class KeyValue {
+  /** Told of every change made here; the server passes it to other nodes (cluster broker). */
+  onChange: (ns: string, key: string, value: string | undefined) => void = () => {};
   private readonly watchers = new Map<string, Set<Watcher>>();
 
   constructor(
@@ -84,8 +86,14 @@ export class KeyValue {
     };
   }
 
-  private notify(ns: string, key: string, value: string | undefined): void {
+  /** A change made on another node (same shared store): only this node's watchers are told. */
+  changedElsewhere(ns: string, key: string, value: string | undefined): void {
     for (const watcher of this.watchers.get(watchId(ns, key)) ?? []) watcher(value);
+  }
+
+  private notify(ns: string, key: string, value: string | undefined): void {
+    this.onChange(ns, key, value);
+    this.changedElsewhere(ns, key, value);
   }
 
   private checkKey(key: string): string {

@@ -1,0 +1,144 @@
+/**
+ * Redis (ioredis) as the cluster's engine: pub/sub carries events, a list per
+ * channel keeps history (RPUSH + LTRIM), a hash per channel keeps each node's
+ * member list, and a key per node that expires after nodeTtlMs says it is
+ * alive. Each write and its publish go in one MULTI, so whoever reads the
+ * store has seen at least what was published.
+ * Pub/sub needs a connection of its own; the other one refuses commands
+ * while Redis is away (no offline queue): nothing piles up during an outage.
+ */
+import { Redis } from 'ioredis';
+import { redactUrl } from '../util/redact-url.js';
+import type { Transport, TransportOptions } from './cluster-transport.js';
+
+/** HDEL a node's list only while the node's liveness key is absent, atomically: a node that came back keeps it. */
+const FORGET = `if redis.call('EXISTS', KEYS[2]) == 0 then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0`;
+
+/** Longest wait between reconnection attempts. */
+const MAX_RETRY_MS = 5_000;
+
+export class RedisTransport implements Transport {
+  readonly description: string;
+  readonly hint =
+    'Check that Redis runs and the URL (host, port, password) is right, e.g. --broker redis://127.0.0.1:6379; or leave --broker out to run a single node.';
+  onPayload: (payload: string) => void = () => {};
+  onState: (up: boolean, error?: unknown) => void = () => {};
+  private readonly commands: Redis;
+  private readonly bus: Redis;
+  private up = false;
+  private lastError: unknown;
+
+  constructor(
+    url: string,
+    private readonly options: TransportOptions,
+  ) {
+    this.description = `redis at ${redactUrl(url, 'redis')}`;
+    const settings = {
+      lazyConnect: true,
+      connectTimeout: 5_000,
+      retryStrategy: (attempt: number) => Math.min(attempt * 200, MAX_RETRY_MS),
+    };
+    this.commands = new Redis(url, { ...settings, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.bus = new Redis(url, settings);
+    for (const connection of [this.commands, this.bus]) connection.on('error', (error: unknown) => (this.lastError = error));
+    this.bus.on('message', (_topic: string, payload: string) => this.onPayload(payload));
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await Promise.all([this.commands.connect(), this.bus.connect()]);
+      await this.bus.subscribe(this.topic());
+    } catch (error) {
+      this.commands.disconnect();
+      this.bus.disconnect();
+      throw error;
+    }
+    this.up = true;
+    // Told on changes only: ioredis says 'close' on every failed attempt.
+    this.commands.on('close', () => this.state(false));
+    this.commands.on('ready', () => this.state(true));
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    await this.bus.subscribe(this.topic(channel));
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    await this.bus.unsubscribe(this.topic(channel));
+  }
+
+  sendMessage(channel: string, payload: string): void {
+    const { maxHistory } = this.options;
+    const batch = this.commands.multi();
+    if (maxHistory > 0) batch.rpush(this.key('h', channel), payload).ltrim(this.key('h', channel), -maxHistory, -1);
+    this.send(batch.publish(this.topic(channel), payload));
+  }
+
+  sendPresence(channel: string, payload: string | undefined, entry: string): void {
+    const batch = this.commands.multi().hset(this.key('p', channel), this.options.node, entry);
+    this.send(payload === undefined ? batch : batch.publish(this.topic(channel), payload));
+  }
+
+  sendCluster(payload: string): void {
+    this.commands.publish(this.topic(), payload).catch(() => {});
+  }
+
+  async heartbeat(payload: string): Promise<boolean> {
+    const replies = await this.commands
+      .multi()
+      .set(this.key('node', this.options.node), '1', 'PX', this.options.nodeTtlMs, 'GET')
+      .publish(this.topic(), payload)
+      .exec();
+    return replies?.[0]?.[1] === '1';
+  }
+
+  refresh(): void {
+    this.commands.set(this.key('node', this.options.node), '1', 'PX', this.options.nodeTtlMs).catch(() => {});
+  }
+
+  async history(channel: string, limit: number): Promise<string[]> {
+    return this.commands.lrange(this.key('h', channel), -limit, -1);
+  }
+
+  async presence(channel: string): Promise<Map<string, string>> {
+    const entries = Object.entries(await this.commands.hgetall(this.key('p', channel)));
+    if (entries.length === 0) return new Map();
+    const alive = await this.commands.mget(entries.map(([node]) => this.key('node', node)));
+    // Lists of nodes that died while nobody watched this channel: cleared by whoever reads them first.
+    await Promise.all(entries.filter((_, i) => alive[i] === null).map(([node]) => this.forget(node, channel)));
+    return new Map(entries.filter((_, i) => alive[i] !== null));
+  }
+
+  async forget(node: string, channel: string): Promise<void> {
+    await this.commands.eval(FORGET, 2, this.key('p', channel), this.key('node', node), node);
+  }
+
+  async close(): Promise<void> {
+    if (this.up) {
+      await this.commands.del(this.key('node', this.options.node)).catch(() => {});
+      // QUIT goes after what is still queued (the last members' left events).
+      await this.commands.quit().catch(() => {});
+    }
+    this.commands.disconnect();
+    this.bus.disconnect();
+  }
+
+  private send(batch: ReturnType<Redis['multi']>): void {
+    // Refused while Redis is away; the outage itself is logged once, by state().
+    batch.exec().catch(() => {});
+  }
+
+  private state(up: boolean): void {
+    if (up === this.up) return;
+    this.up = up;
+    this.onState(up, up ? undefined : this.lastError);
+  }
+
+  private key(kind: string, name: string): string {
+    return `${this.options.prefix}:${kind}:${name}`;
+  }
+
+  private topic(channel?: string): string {
+    return channel === undefined ? `${this.options.prefix}:cluster` : `${this.options.prefix}:c:${channel}`;
+  }
+}
