@@ -47,10 +47,16 @@ export class Views {
     }
     channels.sort((a, b) => b.members.length - a.members.length || a.name.localeCompare(b.name));
     const listed = channels.slice(0, MAX_CHANNELS_LISTED);
-    const histories = await Promise.all(listed.map(({ name }) => this.sources.hub.historyLength(name, this.sources.maxHistory).catch(() => 0)));
+    const { hub, maxHistory } = this.sources;
+    const local = (members: Recipient[]) => members.map((member) => member.name);
+    const [histories, everywhere] = await Promise.all([
+      Promise.all(listed.map(({ name }) => hub.historyLength(name, maxHistory).catch(() => 0))),
+      // With several nodes, members on all of them (local ones only if the broker cannot say right now).
+      Promise.all(listed.map(({ name, members }) => hub.members(name).catch(() => local(members)))),
+    ]);
     const channelRows = listed.map(({ name, members }, i) => ({
       name,
-      members: members.map((member) => member.name),
+      members: everywhere[i] ?? local(members),
       rate: Math.round(((this.counted.get(name) ?? 0) / seconds) * 10) / 10,
       history: histories[i] ?? 0,
     }));

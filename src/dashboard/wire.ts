@@ -19,6 +19,8 @@ export interface Hello {
   bases: string[];
   endpoints: EndpointLink[];
   store: string;
+  /** The channel broker: memory (one node), or the Redis / NATS that nodes share. */
+  broker: string;
   /** The most messages the log keeps per page (the page's buffer bound). */
   logLimit: number;
 }
@@ -42,6 +44,7 @@ export interface ConnectionRow {
 
 export interface ChannelRow {
   name: string;
+  /** Display names of its members on every node. */
   members: string[];
   /** Messages per second over the last tick. */
   rate: number;

@@ -189,7 +189,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     hello: () => {
       const address = server.address;
       const bases = address ? reachableBases(config.host, address, tls !== undefined).map(({ base }) => base) : [];
-      return { version: VERSION, startedAt, bases, endpoints: endpointUrls(bases[0] ?? '', endpoints), store: keyvalue?.store.description ?? '' };
+      return { version: VERSION, startedAt, bases, endpoints: endpointUrls(bases[0] ?? '', endpoints), store: keyvalue?.store.description ?? '', broker: broker.description };
     },
   });
   const handler = httpHandler(endpoints, { health, metrics: () => metrics.registry }, tls !== undefined, {

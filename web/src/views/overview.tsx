@@ -68,6 +68,8 @@ export function Overview({ hello, state }: { hello: Hello; state: State }) {
           <dd>{hello.bases.join(', ')}</dd>
           <dt>Store</dt>
           <dd>{hello.store}</dd>
+          <dt>Channel broker</dt>
+          <dd>{hello.broker}</dd>
         </dl>
       </section>
     </div>
