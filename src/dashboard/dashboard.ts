@@ -73,6 +73,8 @@ export function createDashboard(sources: DashboardSources): Dashboard | undefine
     },
     watching(on) {
       activity.recording = on;
+      // Recent messages are kept only while a page is open: nothing is spent on them otherwise.
+      for (const connection of sources.connections()) connection.recent = on ? new RecentMessages() : undefined;
       hub.tap = on
         ? (event, relayed) => {
             views.countMessage(event.channel);
@@ -112,7 +114,7 @@ export function createDashboard(sources: DashboardSources): Dashboard | undefine
     },
     watcher: {
       opened(connection) {
-        connection.recent = new RecentMessages();
+        if (activity.recording) connection.recent = new RecentMessages();
       },
       received(connection, text) {
         connection.recent?.add('in', text);
