@@ -12,8 +12,12 @@ const node = z.string().min(1).max(100);
 const seq = z.number().int().nonnegative();
 const channel = z.string().regex(NAME);
 const name = z.string().max(1_000);
+/** Most memberships one node may claim in one channel: a forged list cannot make every node loop or fill its heap. */
+export const MAX_MEMBERSHIPS = 1_000_000;
 /** A node's members of one channel: name → how many memberships. */
-const counts = z.record(name, z.number().int().positive());
+const counts = z
+  .record(name, z.number().int().positive().max(MAX_MEMBERSHIPS))
+  .refine((list) => Object.values(list).reduce((sum, n) => sum + n, 0) <= MAX_MEMBERSHIPS, { message: 'too many memberships' });
 
 const envelope = z.discriminatedUnion('t', [
   /** A channel message. */

@@ -19,6 +19,8 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type KV,
+  type Msg,
+  type NatsError,
   type NatsConnection,
   type Subscription,
 } from 'nats';
@@ -61,6 +63,11 @@ export class NatsTransport implements Transport {
     this.description = `nats at ${redactUrl(url, 'nats')}`;
   }
 
+  /** A subscription error (e.g. permissions) comes with an empty message: nothing to read (NATS reports it on the status stream too). */
+  private received(error: NatsError | null, msg: Msg): void {
+    if (!error) this.onPayload(msg.string());
+  }
+
   private get stream(): string {
     return `${this.options.prefix}_history`;
   }
@@ -80,7 +87,7 @@ export class NatsTransport implements Transport {
       await nc.close();
       throw error;
     }
-    nc.subscribe(`${this.options.prefix}.cluster`, { callback: (_error, msg) => this.onPayload(msg.string()) });
+    nc.subscribe(`${this.options.prefix}.cluster`, { callback: (error, msg) => this.received(error, msg) });
     this.up = true;
     void this.watchStatus(nc);
   }
@@ -119,7 +126,7 @@ export class NatsTransport implements Transport {
   async subscribe(channel: string): Promise<void> {
     const { nc } = this.ready();
     if (this.subscriptions.has(channel)) return;
-    const subscription = nc.subscribe(this.subject(channel, '*'), { callback: (_error, msg) => this.onPayload(msg.string()) });
+    const subscription = nc.subscribe(this.subject(channel, '*'), { callback: (error, msg) => this.received(error, msg) });
     this.subscriptions.set(channel, subscription);
     // Subscribed once the server has it (a round trip), not when the request is buffered.
     await nc.flush();
