@@ -71,6 +71,21 @@ test('on a loopback address the feed is open; a page from another site is refuse
   assert.ok(hello.endpoints.some((endpoint) => endpoint.url.endsWith('/echo')));
   const refused = await refusedHandshake(ws('/dashboard/ws'), { Origin: 'http://evil.example' });
   assert.equal(refused.status, 403);
+  // DNS rebinding: another site's name now points at 127.0.0.1, and its page asks under that name.
+  const rebound = await refusedHandshake(ws('/dashboard/ws'), { Host: `evil.example:${port}`, Origin: `http://evil.example:${port}` });
+  assert.equal(rebound.status, 403);
+  assert.match(rebound.body, /only for this computer/);
+  // Through a proxy, "loopback" is anyone the proxy lets in.
+  assert.equal((await refusedHandshake(ws('/dashboard/ws'), { 'X-Forwarded-For': '198.51.100.7' })).status, 403);
+});
+
+test('at most 32 feed sockets at once; a closed one frees its place', async (t) => {
+  const { ws } = await dashboardServer(t, { host: '0.0.0.0', allowAnonymous: true, dashboardToken: 'let-me-in-please-1234' });
+  const open = await Promise.all(Array.from({ length: 32 }, () => TestClient.connect(t, ws('/dashboard/ws'))));
+  assert.equal((await refusedHandshake(ws('/dashboard/ws'))).status, 503);
+  open[0]?.socket.close();
+  await open[0]?.closed;
+  await TestClient.connect(t, ws('/dashboard/ws'));
 });
 
 test('on another address it takes the admin token, and says so when one is wrong', async (t) => {

@@ -41,17 +41,33 @@ interface Viewer {
 /** A page that has this much unsent is slow: it skips ticks until it catches up. */
 const SLOW_PAGE_BYTES = 4 * 1024 * 1024;
 const MAX_FAILED_AUTH = 5;
+/** A feed socket that has not given an admin token by then is closed. */
+const AUTH_DEADLINE_MS = 30_000;
+/** Open feed sockets, all pages together: more is someone trying to exhaust the server. */
+const MAX_VIEWERS = 32;
 
 export class DashboardFeed {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false });
   private readonly viewers = new Set<Viewer>();
   private timers: NodeJS.Timeout[] = [];
+  /** The last snapshot: pages that change their view get their state from it at once. */
+  private latest: Snapshot | undefined;
+  private snapshotting = false;
 
   constructor(private readonly options: FeedOptions) {}
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (!sameOrigin(req)) {
       refuseUpgrade(socket as Socket, 403, 'The dashboard feed only accepts pages served by this server.');
+      return;
+    }
+    if (this.options.access.kind === 'open' && !fromThisComputer(req)) {
+      // Open means "only this computer can reach it": a request for another host name (DNS rebinding) or through a proxy is not that.
+      refuseUpgrade(socket as Socket, 403, 'Without a token the dashboard is only for this computer: open it at http://localhost:PORT/.');
+      return;
+    }
+    if (this.viewers.size >= MAX_VIEWERS) {
+      refuseUpgrade(socket as Socket, 503, `${MAX_VIEWERS} dashboard pages are open already; close one and reload.`);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws));
@@ -67,8 +83,10 @@ export class DashboardFeed {
   private open(ws: WebSocket): void {
     const viewer: Viewer = { ws, admitted: false, failedAuth: 0, view: { type: 'view', offset: 0, limit: 100, filter: '', selected: null } };
     this.viewers.add(viewer);
+    const deadline = setTimeout(() => viewer.admitted || ws.close(1008, 'no admin token given'), AUTH_DEADLINE_MS);
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
+      clearTimeout(deadline);
       this.viewers.delete(viewer);
       this.watch();
     });
@@ -83,7 +101,8 @@ export class DashboardFeed {
     viewer.admitted = true;
     send(viewer, { type: 'hello', ...this.options.hello() });
     this.watch();
-    void this.tick([viewer]);
+    if (this.latest) this.show(viewer, this.latest);
+    else void this.tick();
   }
 
   private async received(viewer: Viewer, text: string): Promise<void> {
@@ -104,7 +123,8 @@ export class DashboardFeed {
     if (!viewer.admitted) return send(viewer, { type: 'auth-required' });
     if (request.type === 'view') {
       viewer.view = request;
-      return this.tick([viewer]);
+      if (this.latest) this.show(viewer, this.latest);
+      return;
     }
     await this.act(viewer, request);
   }
@@ -135,6 +155,7 @@ export class DashboardFeed {
     if (watching === (this.timers.length > 0)) return;
     this.options.watching(watching);
     if (!watching) {
+      this.latest = undefined;
       for (const timer of this.timers) clearInterval(timer);
       this.timers = [];
       return;
@@ -146,18 +167,24 @@ export class DashboardFeed {
     for (const timer of this.timers) timer.unref();
   }
 
-  private async tick(only?: Viewer[]): Promise<void> {
-    let snapshot: Snapshot;
+  /** One snapshot at a time, shared by every page. */
+  private async tick(): Promise<void> {
+    if (this.snapshotting) return;
+    this.snapshotting = true;
     try {
-      snapshot = await this.options.views.snapshot();
+      this.latest = await this.options.views.snapshot();
     } catch (error) {
       this.options.log.error({ err: error }, 'dashboard snapshot failed');
       return;
+    } finally {
+      this.snapshotting = false;
     }
-    for (const viewer of only ?? this.viewers) {
-      if (!viewer.admitted || viewer.ws.bufferedAmount > SLOW_PAGE_BYTES) continue;
-      send(viewer, stateFor(viewer, snapshot, this.options.actions));
-    }
+    for (const viewer of this.viewers) this.show(viewer, this.latest);
+  }
+
+  private show(viewer: Viewer, snapshot: Snapshot): void {
+    if (!viewer.admitted || viewer.ws.bufferedAmount > SLOW_PAGE_BYTES) return;
+    send(viewer, stateFor(viewer, snapshot, this.options.actions));
   }
 
   private flushLog(): void {
@@ -187,6 +214,19 @@ function stateFor(viewer: Viewer, snapshot: Snapshot, actions: ActionContext): S
 
 function send(viewer: Viewer, message: ServerMessage): void {
   if (viewer.ws.readyState === viewer.ws.OPEN) viewer.ws.send(JSON.stringify(message));
+}
+
+const LOOPBACK_NAMES = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+const FORWARDED = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
+
+/** Asked for by a loopback name (not a rebound DNS name), not through a proxy. */
+function fromThisComputer(req: IncomingMessage): boolean {
+  if (FORWARDED.some((header) => header in req.headers)) return false;
+  try {
+    return LOOPBACK_NAMES.test(new URL(`http://${req.headers.host ?? ''}`).hostname);
+  } catch {
+    return false;
+  }
 }
 
 /** A browser always sends Origin on a WebSocket; it must be this server (the Host the page was loaded from). */

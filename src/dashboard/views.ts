@@ -16,6 +16,8 @@ export interface ViewSources {
 
 /** Most channels listed (the busiest by members first). */
 const MAX_CHANNELS_LISTED = 200;
+/** History lengths are read from the broker this often, not every tick (with Redis or NATS each is a round trip). */
+const HISTORY_REFRESH_MS = 5_000;
 
 export interface Snapshot {
   rows: ConnectionRow[];
@@ -28,6 +30,8 @@ export class Views {
   /** Channel messages counted by the hub tap since the last snapshot. */
   private readonly counted = new Map<string, number>();
   private lastAt = Date.now();
+  private histories = new Map<string, number>();
+  private historiesAt = 0;
 
   constructor(private readonly sources: ViewSources) {}
 
@@ -49,16 +53,21 @@ export class Views {
     const listed = channels.slice(0, MAX_CHANNELS_LISTED);
     const { hub, maxHistory } = this.sources;
     const local = (members: Recipient[]) => members.map((member) => member.name);
+    const refresh = now - this.historiesAt >= HISTORY_REFRESH_MS;
     const [histories, everywhere] = await Promise.all([
-      Promise.all(listed.map(({ name }) => hub.historyLength(name, maxHistory).catch(() => 0))),
+      refresh ? Promise.all(listed.map(({ name }) => hub.historyLength(name, maxHistory).catch(() => 0))) : undefined,
       // With several nodes, members on all of them (local ones only if the broker cannot say right now).
       Promise.all(listed.map(({ name, members }) => hub.members(name).catch(() => local(members)))),
     ]);
+    if (histories) {
+      this.histories = new Map(listed.map(({ name }, i) => [name, histories[i] ?? 0]));
+      this.historiesAt = now;
+    }
     const channelRows = listed.map(({ name, members }, i) => ({
       name,
       members: everywhere[i] ?? local(members),
       rate: Math.round(((this.counted.get(name) ?? 0) / seconds) * 10) / 10,
-      history: histories[i] ?? 0,
+      history: this.histories.get(name) ?? 0,
     }));
     this.counted.clear();
     const rows: ConnectionRow[] = [];
