@@ -9,6 +9,7 @@
  */
 import { Redis } from 'ioredis';
 import { redactUrl } from '../util/redact-url.js';
+import { within } from '../util/timeout.js';
 import type { Transport, TransportOptions } from './cluster-transport.js';
 
 /** HDEL a node's list only while the node's liveness key is absent, atomically: a node that came back keeps it. */
@@ -36,9 +37,13 @@ export class RedisTransport implements Transport {
     const settings = {
       lazyConnect: true,
       connectTimeout: 5_000,
+      // TCP keepalive probes after 10 s idle: a half-open link (a partition) is noticed, not after the OS's 2 h.
+      keepAlive: 10_000,
       retryStrategy: (attempt: number) => Math.min(attempt * 200, MAX_RETRY_MS),
     };
-    this.commands = new Redis(url, { ...settings, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    // A command that gets no answer within the liveness window fails instead of queueing for good.
+    const commandTimeout = Math.max(options.nodeTtlMs, 1_000);
+    this.commands = new Redis(url, { ...settings, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout });
     this.bus = new Redis(url, settings);
     for (const connection of [this.commands, this.bus]) connection.on('error', (error: unknown) => (this.lastError = error));
     this.bus.on('message', (_topic: string, payload: string) => this.onPayload(payload));
@@ -54,9 +59,11 @@ export class RedisTransport implements Transport {
       throw error;
     }
     this.up = true;
-    // Told on changes only: ioredis says 'close' on every failed attempt.
-    this.commands.on('close', () => this.state(false));
-    this.commands.on('ready', () => this.state(true));
+    // Up only while both connections are: events published while the bus alone was away are missed, and presence must be resynced.
+    for (const connection of [this.commands, this.bus]) {
+      connection.on('close', () => this.state());
+      connection.on('ready', () => this.state());
+    }
   }
 
   async subscribe(channel: string): Promise<void> {
@@ -115,9 +122,10 @@ export class RedisTransport implements Transport {
 
   async close(): Promise<void> {
     if (this.up) {
-      await this.commands.del(this.key('node', this.options.node)).catch(() => {});
+      // Bounded: a Redis that stopped answering must not hold up the shutdown.
+      await within(this.commands.del(this.key('node', this.options.node)).catch(() => {}), 1_000, undefined);
       // QUIT goes after what is still queued (the last members' left events).
-      await this.commands.quit().catch(() => {});
+      await within(this.commands.quit().catch(() => {}), 1_000, undefined);
     }
     this.commands.disconnect();
     this.bus.disconnect();
@@ -128,7 +136,9 @@ export class RedisTransport implements Transport {
     batch.exec().catch(() => {});
   }
 
-  private state(up: boolean): void {
+  /** Told on changes only: ioredis says 'close' on every failed attempt. */
+  private state(): void {
+    const up = this.commands.status === 'ready' && this.bus.status === 'ready';
     if (up === this.up) return;
     this.up = up;
     this.onState(up, up ? undefined : this.lastError);
