@@ -73,9 +73,9 @@ export class PresenceMirror {
     else nodes.delete(node);
   }
 
+  /** An emptied list stays known (a tombstone with its sequence), so an older stored list read late cannot bring its members back. */
   private set(nodes: Map<string, Known>, node: string, entry: PresenceEntry): void {
-    if (Object.keys(entry.p).length === 0) nodes.delete(node);
-    else nodes.set(node, { s: entry.s, p: new Map(Object.entries(entry.p)) });
+    nodes.set(node, { s: entry.s, p: new Map(Object.entries(entry.p)) });
   }
 
   /** Nodes with members in a watched channel. */
