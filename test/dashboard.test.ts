@@ -75,6 +75,8 @@ test('on a loopback address the feed is open; a page from another site is refuse
   const rebound = await refusedHandshake(ws('/dashboard/ws'), { Host: `evil.example:${port}`, Origin: `http://evil.example:${port}` });
   assert.equal(rebound.status, 403);
   assert.match(rebound.body, /only for this computer/);
+  const numbered = await refusedHandshake(ws('/dashboard/ws'), { Host: `127.attacker.example:${port}`, Origin: `http://127.attacker.example:${port}` });
+  assert.equal(numbered.status, 403, 'a name that starts with 127. is not a loopback address');
   // Through a proxy, "loopback" is anyone the proxy lets in.
   assert.equal((await refusedHandshake(ws('/dashboard/ws'), { 'X-Forwarded-For': '198.51.100.7' })).status, 403);
 });

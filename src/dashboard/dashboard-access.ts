@@ -17,8 +17,8 @@ export type DashboardAccess =
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
 
+/** Where the dashboard is on (config.dashboard): whether it is open, needs a token, or must stay off here. */
 export function dashboardAccess(config: Config, access: Access): DashboardAccess {
-  if (!config.dashboard) return { kind: 'off', reason: 'The dashboard is turned off on this server (--no-dashboard).' };
   if (isLoopback(config.host) && !config.trustProxy) return { kind: 'open' };
   // With no tokens configured, Access lets anyone in: that never counts for the dashboard.
   const adminTokens = !access.open;

@@ -18,6 +18,7 @@ import type { KeyValue } from '../store/keyvalue.js';
 import { ActivityLog } from './activity-log.js';
 import { dashboardAccess } from './dashboard-access.js';
 import { DashboardFeed } from './feed.js';
+import { DASHBOARD_SENDER } from './requests.js';
 import { BASE, loadStaticFiles } from './static-files.js';
 import { Views } from './views.js';
 import type { Hello } from './wire.js';
@@ -45,6 +46,9 @@ export interface Dashboard {
   close(): void;
 }
 
+/** The state of a server started with --no-dashboard. */
+export const DASHBOARD_DISABLED: Dashboard['state'] = { state: 'off', reason: 'The dashboard is turned off on this server (--no-dashboard).' };
+
 export const FEED_PATH = `${BASE}ws`;
 /** Entries a page keeps in its log (its bound; older ones scroll away). */
 const LOG_LIMIT = 2_000;
@@ -52,8 +56,8 @@ const RELAY = /^\/channel\/([^/]+)$/;
 
 export function createDashboard(sources: DashboardSources): Dashboard | undefined {
   const { config, hub, log } = sources;
-  const access = dashboardAccess(config, sources.access);
   if (!config.dashboard) return undefined;
+  const access = dashboardAccess(config, sources.access);
   const files = access.kind === 'off' ? undefined : loadStaticFiles();
   if (access.kind !== 'off' && !files) log.warn('the dashboard page is not built (run npm run build); / shows the plain index page');
   const activity = new ActivityLog();
@@ -69,7 +73,7 @@ export function createDashboard(sources: DashboardSources): Dashboard | undefine
       hub,
       keyvalue: sources.keyvalue,
       maxMessageBytes: config.maxMessageBytes,
-      sent: (connection, text) => activity.add({ kind: 'out', conn: connection.id, endpoint: connection.endpoint, from: 'dashboard', text }),
+      sent: (connection, text) => activity.add({ kind: 'out', conn: connection.id, endpoint: connection.endpoint, from: DASHBOARD_SENDER, text }),
     },
     watching(on) {
       activity.recording = on;

@@ -11,11 +11,12 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RequestError } from '../protocol/request-error.js';
 import { refuseUpgrade } from '../server/http-pages.js';
+import { isLoopback } from '../server/urls.js';
 import type { Socket } from 'node:net';
 import type { ActivityLog } from './activity-log.js';
 import type { DashboardAccess } from './dashboard-access.js';
 import { PAGE_REQUEST, perform, type Action, type ActionContext } from './requests.js';
-import { filterRows, type Snapshot, type Views } from './views.js';
+import { filterRows, findConnection, type Snapshot, type Views } from './views.js';
 import type { Hello, PageRequest, ServerMessage, State } from './wire.js';
 
 export interface FeedOptions {
@@ -183,16 +184,20 @@ export class DashboardFeed {
   }
 
   private show(viewer: Viewer, snapshot: Snapshot): void {
-    if (!viewer.admitted || viewer.ws.bufferedAmount > SLOW_PAGE_BYTES) return;
-    send(viewer, stateFor(viewer, snapshot, this.options.actions));
+    if (ready(viewer)) send(viewer, stateFor(viewer, snapshot, this.options.actions));
   }
 
   private flushLog(): void {
     const batch = this.options.activity.take();
     if (!batch) return;
     const text = JSON.stringify(batch);
-    for (const viewer of this.viewers) if (viewer.admitted && viewer.ws.bufferedAmount <= SLOW_PAGE_BYTES) viewer.ws.send(text);
+    for (const viewer of this.viewers) if (ready(viewer)) viewer.ws.send(text);
   }
+}
+
+/** Let in, and keeping up: a slow page skips updates until it catches up. */
+function ready(viewer: Viewer): boolean {
+  return viewer.admitted && viewer.ws.bufferedAmount <= SLOW_PAGE_BYTES;
 }
 
 function stateFor(viewer: Viewer, snapshot: Snapshot, actions: ActionContext): State {
@@ -200,7 +205,7 @@ function stateFor(viewer: Viewer, snapshot: Snapshot, actions: ActionContext): S
   const matching = filterRows(snapshot.rows, filter);
   const start = Math.min(offset, Math.max(0, matching.length - 1));
   const selectedRow = selected ? snapshot.rows.find((row) => row.id === selected) : undefined;
-  const connection = selectedRow && [...actions.connections()].find((candidate) => candidate.id === selected);
+  const connection = selectedRow && findConnection(actions.connections(), selectedRow.id);
   return {
     type: 'state',
     now: Date.now(),
@@ -216,14 +221,13 @@ function send(viewer: Viewer, message: ServerMessage): void {
   if (viewer.ws.readyState === viewer.ws.OPEN) viewer.ws.send(JSON.stringify(message));
 }
 
-const LOOPBACK_NAMES = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 const FORWARDED = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
 
 /** Asked for by a loopback name (not a rebound DNS name), not through a proxy. */
 function fromThisComputer(req: IncomingMessage): boolean {
   if (FORWARDED.some((header) => header in req.headers)) return false;
   try {
-    return LOOPBACK_NAMES.test(new URL(`http://${req.headers.host ?? ''}`).hostname);
+    return isLoopback(new URL(`http://${req.headers.host ?? ''}`).hostname);
   } catch {
     return false;
   }

@@ -10,6 +10,7 @@ import type { Connection } from '../server/connection.js';
 import { CHANNEL_NAME, CHANNEL_NAME_RULE } from '../server/endpoints/channel.js';
 import { NAMESPACE } from '../server/query-options.js';
 import { NAME_RULE } from '../protocol/names.js';
+import { findConnection } from './views.js';
 import type { KeyValueRow, PageRequest } from './wire.js';
 
 const id = z.number().int();
@@ -52,7 +53,7 @@ export async function perform(action: Action, context: ActionContext): Promise<u
   }
   switch (action.type) {
     case 'send': {
-      const connection = [...context.connections()].find((candidate) => candidate.id === action.conn);
+      const connection = findConnection(context.connections(), action.conn);
       if (!connection?.send(action.text)) throw new RequestError(`connection ${action.conn} has closed`);
       context.sent(connection, action.text);
       return undefined;

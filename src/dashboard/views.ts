@@ -105,6 +105,11 @@ export function connectionRow(connection: Connection, channels: string[]): Conne
   };
 }
 
+export function findConnection(connections: Iterable<Connection>, id: string): Connection | undefined {
+  for (const connection of connections) if (connection.id === id) return connection;
+  return undefined;
+}
+
 /** Rows whose id, name, path, address or channels contain `filter` (any case). */
 export function filterRows(rows: ConnectionRow[], filter: string): ConnectionRow[] {
   const wanted = filter.trim().toLowerCase();

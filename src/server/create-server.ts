@@ -27,7 +27,7 @@ import { commandEndpoint } from '../app/command-endpoint.js';
 import { Commands, type CommandSpec } from '../app/commands.js';
 import { customEndpoint, type EndpointHandlers } from '../app/custom-endpoint.js';
 import { ConfigError } from '../config/errors.js';
-import { createDashboard, type Dashboard } from '../dashboard/dashboard.js';
+import { createDashboard, DASHBOARD_DISABLED, type Dashboard } from '../dashboard/dashboard.js';
 import type { Config } from '../config/fields.js';
 import { resolveConfig } from '../config/load.js';
 import { Hub } from '../hub/hub.js';
@@ -342,7 +342,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       hub.publish({ type: 'message', channel, senderName: from, text });
     },
     bridges: bridgeStatus,
-    dashboard: dashboard?.state ?? { state: 'off', reason: 'The dashboard is turned off on this server (--no-dashboard).' },
+    dashboard: dashboard?.state ?? DASHBOARD_DISABLED,
     reloadTls() {
       const files = readTls(config.tlsCert, config.tlsKey);
       if (!files || !('setSecureContext' in http)) return;

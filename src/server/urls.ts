@@ -6,10 +6,12 @@ import { networkInterfaces } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Endpoint } from './endpoint.js';
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '::ffff:127.0.0.1']);
+const LOOPBACK = new Set(['::1', '[::1]', 'localhost', '::ffff:127.0.0.1']);
+/** 127.0.0.0/8 written as an address; a name that merely starts with 127. (127.example.com) is not loopback. */
+const LOOPBACK_V4 = /^127(\.\d{1,3}){3}$/;
 const WILDCARD = new Set(['0.0.0.0', '::', '']);
 
-export const isLoopback = (host: string): boolean => LOOPBACK.has(host) || host.startsWith('127.');
+export const isLoopback = (host: string): boolean => LOOPBACK.has(host) || LOOPBACK_V4.test(host);
 export const isWildcard = (host: string): boolean => WILDCARD.has(host);
 
 export interface EndpointUrl {
