@@ -15,6 +15,20 @@ async function certificate(name: string) {
   });
 }
 
+/** cert.pem and key.pem in a folder of their own, for `commonName`; `renew` writes a new pair in their place. */
+async function certificateFiles(commonName: string) {
+  const folder = mkdtempSync(join(tmpdir(), 'resobridge-tls-'));
+  const tlsCert = join(folder, 'cert.pem');
+  const tlsKey = join(folder, 'key.pem');
+  const renew = async (name: string) => {
+    const pair = await certificate(name);
+    writeFileSync(tlsCert, pair.cert);
+    writeFileSync(tlsKey, pair.private);
+  };
+  await renew(commonName);
+  return { tlsCert, tlsKey, renew };
+}
+
 function peerCommonName(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
@@ -26,12 +40,7 @@ function peerCommonName(port: number): Promise<string> {
 }
 
 test('wss:// with --tls-cert/--tls-key, and a reload that keeps connections up', async (t) => {
-  const folder = mkdtempSync(join(tmpdir(), 'resobridge-tls-'));
-  const tlsCert = join(folder, 'cert.pem');
-  const tlsKey = join(folder, 'key.pem');
-  const first = await certificate('first');
-  writeFileSync(tlsCert, first.cert);
-  writeFileSync(tlsKey, first.private);
+  const { tlsCert, tlsKey, renew } = await certificateFiles('first');
   const server = createServer({ port: 0, store: 'memory', logLevel: 'silent', tlsCert, tlsKey });
   const { port } = await server.listen();
   t.after(() => server.close());
@@ -42,9 +51,7 @@ test('wss:// with --tls-cert/--tls-key, and a reload that keeps connections up',
   assert.equal(await client.next(), 'over tls');
   assert.equal(await peerCommonName(port), 'first');
 
-  const second = await certificate('second');
-  writeFileSync(tlsCert, second.cert);
-  writeFileSync(tlsKey, second.private);
+  await renew('second');
   server.reloadTls();
   assert.equal(await peerCommonName(port), 'second', 'new connections get the renewed certificate');
   client.send('still connected');
@@ -60,20 +67,13 @@ test('TLS settings must come in pairs and name readable files', () => {
 });
 
 test('serve re-reads the certificate on SIGHUP and keeps running', { skip: process.platform === 'win32' ? 'no SIGHUP on Windows' : false }, async (t) => {
-  const folder = mkdtempSync(join(tmpdir(), 'resobridge-hup-'));
-  const tlsCert = join(folder, 'cert.pem');
-  const tlsKey = join(folder, 'key.pem');
-  const first = await certificate('before-hup');
-  writeFileSync(tlsCert, first.cert);
-  writeFileSync(tlsKey, first.private);
+  const { tlsCert, tlsKey, renew } = await certificateFiles('before-hup');
   const child = spawnCli(['serve', '--port', '0', '--tls-cert', tlsCert, '--tls-key', tlsKey]);
   t.after(() => child.kill('SIGKILL'));
   const { match } = await waitForOutput(child, /wss:\/\/localhost:(\d+)\/echo/);
   const port = Number(match[1]);
   assert.equal(await peerCommonName(port), 'before-hup');
-  const second = await certificate('after-hup');
-  writeFileSync(tlsCert, second.cert);
-  writeFileSync(tlsKey, second.private);
+  await renew('after-hup');
   child.kill('SIGHUP');
   await waitForOutput(child, /TLS certificate reloaded/);
   assert.equal(await peerCommonName(port), 'after-hup');
