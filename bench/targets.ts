@@ -65,10 +65,10 @@ async function launch(command: string, args: string[], port: number, ready: RegE
   const collect = (chunk: Buffer) => (output += String(chunk));
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000;
   while (ready === 'tcp' ? !(await accepts(port)) : !ready.test(output)) {
     if (child.exitCode !== null) throw new Error(`${command} exited before it was ready:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`${command} was not ready within 15 s:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`${command} was not ready within 60 s:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   child.stdout?.off('data', collect);

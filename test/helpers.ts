@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { createServer, type ServerOptions } from '../src/index.js';
 
 /** Longest any single wait in a test may take; a safety net, not a timing assertion. */
-export const WAIT_MS = 5_000;
+export const WAIT_MS = 10_000;
 
 export async function startServer(t: TestContext, options: ServerOptions = {}) {
   const server = createServer({ port: 0, logLevel: 'silent', closeLingerMs: 20, store: 'memory', ...options });
@@ -117,7 +117,7 @@ export async function runCli(args: string[], env: Record<string, string> = {}) {
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += String(chunk)));
   child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(timer);
   return { code, stdout, stderr };
