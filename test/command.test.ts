@@ -64,6 +64,17 @@ test('incr adds to a number, from 0 when missing; a non-number is an error', asy
   assert.equal(await ask(client, 'incr|visits|lots'), 'error|incr|n must be a number such as 2.5 or -3 (with . as the decimal point) (got "lots")');
 });
 
+test('incr never rounds: past 2^53 it refuses; small results are written without exponents', async (t) => {
+  const { client } = await api(t);
+  await ask(client, 'set|big|9007199254740990');
+  assert.equal(await ask(client, 'incr|big'), 'value|big|9007199254740991');
+  assert.equal(await ask(client, 'incr|big'), 'error|incr|cannot add to "big": the result would be beyond ±9007199254740991, the largest number counted exactly');
+  assert.equal(await ask(client, 'get|big'), 'value|big|9007199254740991', 'the stored value is unchanged');
+  await ask(client, 'set|huge|123456789012345678901');
+  assert.match(await ask(client, 'incr|huge'), /^error\|incr\|cannot add to "huge": the result would be beyond/);
+  assert.equal(await ask(client, 'incr|tiny|0.0000001'), 'value|tiny|0.0000001');
+});
+
 test('watch pushes every change made by any client; unwatch stops it', async (t) => {
   const { client: watcher, connect } = await api(t);
   const other = await connect();
