@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startServer, TestClient } from './helpers.js';
+import { capturedLogger, startServer, TestClient } from './helpers.js';
 
 /** Reads until `done` says so; returns everything read. */
 async function readUntil(client: TestClient, done: (received: string[]) => boolean): Promise<string[]> {
@@ -145,4 +145,42 @@ test('a world in a channel fed at 1.3 × its rate keeps getting messages at its 
   }
   const numbers = messages.map((text) => Number(text.split('|')[3]));
   assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b), 'in order');
+});
+
+test('clients that ask for big replies and never read them are held, then closed; the bytes waiting for them are bounded and freed', { timeout: 90_000 }, async (t) => {
+  const maxQueuedBytes = 256 * 1024;
+  const { logger, lines } = capturedLogger();
+  const { ws, http } = await startServer(t, { maxQueuedBytes, stallTimeoutMs: 1_000, maxBufferedBytes: 64 * 1024, shutdownTimeoutMs: 200, logger, ...unlimitedInbound });
+  const givenUp = () => lines.filter((line) => String(line.msg).startsWith('closing a client that does not read'));
+  const health = async () => (await (await fetch(http('/healthz'))).json()) as { connections: number; queuedBytes: number };
+  const setter = await TestClient.connect(t, ws('/api'));
+  const value = 'x'.repeat(60_000);
+  assert.equal(await setter.ask(`set|big|${value}`), 'ok|set|big');
+  const attackers = await Promise.all(Array.from({ length: 20 }, () => TestClient.connect(t, ws('/api?rate=1000'))));
+  for (const attacker of attackers) attacker.socket.pause();
+  // Each asks for a few 60 KB replies a round and never reads them: within a few hundred rounds, far more
+  // than the kernel's socket buffers hold. Bounded by rounds; it ends once the server has given up on every
+  // attacker (its log says so).
+  let peak = 0;
+  for (let round = 0; round < 1_000 && givenUp().length < attackers.length; round++) {
+    for (const attacker of attackers) for (let i = 0; i < 4; i++) attacker.send('get|big');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    peak = Math.max(peak, (await health()).queuedBytes);
+  }
+  assert.equal(givenUp().length, attackers.length, 'each attacker is closed, with the reason in the log');
+  for (const line of givenUp()) assert.ok(Number(line.queuedBytes) > maxQueuedBytes, 'the log says how much waited');
+  // Reading again, each finds its close after the replies the kernel held.
+  for (const attacker of attackers) attacker.socket.resume();
+  for (const attacker of attackers) {
+    const { code, reason } = await attacker.closed;
+    assert.equal(code, 1008);
+    assert.equal(reason, 'too slow: the client stopped reading');
+  }
+  const bound = attackers.length * (2 * maxQueuedBytes + value.length + 1_024);
+  assert.ok(peak <= bound, `at most ${bound} bytes waited for the attackers (2 × maxQueuedBytes each); seen ${peak}`);
+  for (let wait = 0; wait < 100 && (await health()).connections > 1; wait++) await new Promise((resolve) => setTimeout(resolve, 50));
+  const after = await health();
+  assert.equal(after.connections, 1, 'the attackers are gone');
+  assert.equal(after.queuedBytes, 0, 'nothing waits for anyone once they left');
+  assert.equal(await setter.ask('ping'), 'pong', 'the server still serves others');
 });
