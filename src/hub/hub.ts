@@ -189,7 +189,7 @@ export class Hub {
         const replayed = new Set<string | undefined>();
         for (const event of history) {
           replayed.add(event.id);
-          member.recipient.send(encoderFor(event)(member), 'stream');
+          member.recipient.send(encoderFor(event)(member), 'history');
         }
         // A message from another node can reach the history and this node's live feed in either order.
         for (const { text, id } of live) if (id === undefined || !replayed.has(id)) member.recipient.send(text, 'stream');

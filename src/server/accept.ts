@@ -46,7 +46,15 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
     {
       closeLingerMs: config.closeLingerMs,
       maxBufferedBytes: config.maxBufferedBytes,
-      pacing: { rate: context.endpointRates.get(endpoint.kind) ?? config.outboundRate, burst: config.outboundBurst, queueLimit: config.outboundQueue },
+      maxQueuedBytes: config.maxQueuedBytes,
+      stallTimeoutMs: config.stallTimeoutMs,
+      log,
+      pacing: {
+        rate: context.endpointRates.get(endpoint.kind) ?? config.outboundRate,
+        burst: config.outboundBurst,
+        queueLimit: config.outboundQueue,
+        maxAgeMs: config.outboundMaxAgeMs,
+      },
     },
   );
   connection.grant = admitted.grant;
@@ -64,7 +72,6 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
   const session = guarded(connection, log, () => endpoint.open(client, params, values));
 
   ws.on('message', (data: RawData, isBinary: boolean) => {
-    connection.markAlive();
     connection.messagesIn++;
     const bytes = data as Buffer;
     connection.bytesIn += bytes.length;
@@ -94,6 +101,7 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
       session.message(text);
     }
   });
+  // Only a pong shows the client reads what it is sent; its own messages do not (see Connection.markAlive).
   ws.on('pong', () => connection.markAlive());
   ws.on('error', (error) => log.info({ ...about, err: error.message }, 'client protocol error'));
   ws.once('close', (code: number, reason: Buffer) => {
@@ -122,10 +130,10 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
 function applyRate(connection: Connection, rate: number, config: Config): string[] {
   const cap = config.maxOutboundRate;
   if (cap !== 0 && (rate === 0 || rate > cap)) {
-    connection.pace({ rate: cap, burst: config.outboundBurst, queueLimit: config.outboundQueue });
+    connection.pace({ rate: cap, burst: config.outboundBurst, queueLimit: config.outboundQueue, maxAgeMs: config.outboundMaxAgeMs });
     return [`rate is limited to ${cap} messages per second on this server; using ${cap} (got "${rate}")`];
   }
-  connection.pace({ rate, burst: Math.max(config.outboundBurst, Math.ceil(rate / 10)), queueLimit: config.outboundQueue });
+  connection.pace({ rate, burst: Math.max(config.outboundBurst, Math.ceil(rate / 10)), queueLimit: config.outboundQueue, maxAgeMs: config.outboundMaxAgeMs });
   return [];
 }
 

@@ -5,6 +5,7 @@
  * Resonite can only receive text.
  */
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Grant } from '../auth/access.js';
 import type { Encoding, Message } from '../protocol/message.js';
@@ -37,11 +38,24 @@ export interface ConnectionOptions {
   pacing: PacerOptions;
   /** Past this many bytes waiting in the socket, droppable messages are held back or dropped. */
   maxBufferedBytes: number;
+  /**
+   * Bytes that may wait for this client (pacer queue and socket buffer, replies included).
+   * Past it, channel messages are dropped and reading from the client stops (TCP pushes back);
+   * past twice this, or still over it after stallTimeoutMs, the client is closed.
+   */
+  maxQueuedBytes: number;
+  stallTimeoutMs: number;
+  /** Where a close for not reading is logged. */
+  log?: Logger;
 }
 
+/** Why reading from a client's socket may be held: it sends more than its inbound allowance, or it does not read what it is sent. */
+export type ReadHold = 'inbound' | 'outbound';
+const HOLD_BITS: Record<ReadHold, number> = { inbound: 1, outbound: 2 };
+
 const STALLED_REASON = 'too slow: the client stopped reading';
-/** A client whose socket holds this many times maxBufferedBytes has stopped reading: it is closed. */
-const HARD_BUFFER_FACTOR = 8;
+/** How often a client held for not reading is looked at again. */
+const STALL_CHECK_MS = 100;
 /** Longest wait for a client to answer our close frame before the socket is cut. */
 const CLOSE_HANDSHAKE_MS = 5_000;
 
@@ -70,6 +84,11 @@ export class Connection {
   /** Resolves when the socket has closed, whoever closed it. */
   readonly closed: Promise<void>;
   private closing = false;
+  /** Reasons reading is held (HOLD_BITS). */
+  private holds = 0;
+  /** While reading is held for outbound bytes: when it started, and the timer that looks again. */
+  private heldSince = 0;
+  private stallCheck: NodeJS.Timeout | undefined;
 
   private pacer: Pacer;
 
@@ -83,7 +102,14 @@ export class Connection {
     this.query = info.query;
     this.remoteAddress = info.remoteAddress;
     this.name = `guest-${this.id}`;
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        // Whatever still waits for this client is freed now, not when its pacer would have sent it.
+        this.pacer.stop();
+        this.releaseOutbound();
+        resolve();
+      }),
+    );
     this.pacer = this.makePacer(options.pacing);
   }
 
@@ -103,13 +129,34 @@ export class Connection {
     return this.pacer.queued;
   }
 
+  /** Bytes waiting for this client: in the pacer and in the socket's send buffer. */
+  get queuedBytes(): number {
+    return this.pacer.bytes + this.socket.bufferedAmount;
+  }
+
+  /**
+   * Holds (or releases) reading from this client's socket for `reason`; reading
+   * resumes when no reason is left. While held, the client's messages wait in
+   * the kernel and TCP pushes back on it.
+   */
+  holdReading(reason: ReadHold, hold: boolean): void {
+    const before = this.holds;
+    this.holds = hold ? before | HOLD_BITS[reason] : before & ~HOLD_BITS[reason];
+    if (before === 0 && this.holds !== 0) this.socket.pause();
+    else if (before !== 0 && this.holds === 0) this.socket.resume();
+  }
+
+  /** True while reading is held for `reason` (or for any reason). */
+  isReadingHeld(reason?: ReadHold): boolean {
+    return reason === undefined ? this.holds !== 0 : (this.holds & HOLD_BITS[reason]) !== 0;
+  }
+
   private makePacer(pacing: PacerOptions): Pacer {
     return new Pacer(
       pacing,
       (frame) => this.write(frame),
       () => this.socket.bufferedAmount > this.options.maxBufferedBytes,
       (count) => messages.dropped(count).frame(this.encoding),
-      () => void this.close(CloseCode.policyViolation, STALLED_REASON),
     );
   }
 
@@ -128,7 +175,49 @@ export class Connection {
     }
     if (!this.isOpen) return false;
     this.pacer.push(text, delivery);
+    if (this.pacer.bytes + this.socket.bufferedAmount > this.options.maxQueuedBytes) this.overBudget();
     return true;
+  }
+
+  /**
+   * More bytes wait for this client than maxQueuedBytes: its channel messages
+   * go first; if that is not enough, reading from it stops until it has read
+   * half of what waits, and it is closed if it stays over (it is not reading).
+   */
+  private overBudget(): void {
+    const limit = this.options.maxQueuedBytes;
+    this.pacer.shed();
+    if (this.queuedBytes > 2 * limit) return this.giveUp();
+    if (this.queuedBytes <= limit || this.isReadingHeld('outbound')) return;
+    this.holdReading('outbound', true);
+    this.pacer.shedding = true;
+    this.heldSince = Date.now();
+    this.stallCheck = setInterval(() => {
+      const waiting = this.queuedBytes;
+      if (waiting > 2 * limit || Date.now() - this.heldSince > this.options.stallTimeoutMs) this.giveUp();
+      else if (waiting <= limit / 2) this.releaseOutbound();
+    }, STALL_CHECK_MS);
+    this.stallCheck.unref();
+  }
+
+  private releaseOutbound(): void {
+    clearInterval(this.stallCheck);
+    this.stallCheck = undefined;
+    this.pacer.shedding = false;
+    this.holdReading('outbound', false);
+  }
+
+  /** Closes a client that does not read what it is sent; what waits for it is freed at once. */
+  private giveUp(): void {
+    const queuedBytes = this.queuedBytes;
+    const heldMs = this.isReadingHeld('outbound') ? Date.now() - this.heldSince : 0;
+    this.releaseOutbound();
+    if (!this.isOpen) return;
+    this.options.log?.warn(
+      { conn: this.id, path: this.path, remote: this.remoteAddress, queuedBytes, heldMs, maxQueuedBytes: this.options.maxQueuedBytes },
+      `closing a client that does not read what it is sent (${STALLED_REASON})`,
+    );
+    void this.close(CloseCode.policyViolation, STALLED_REASON);
   }
 
   /** Sends a server message in this client's encoding. */
@@ -139,10 +228,6 @@ export class Connection {
   /** The one place that writes to the socket: always a text frame. */
   private write(frame: string | TextFrame): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    if (this.socket.bufferedAmount > this.options.maxBufferedBytes * HARD_BUFFER_FACTOR) {
-      void this.close(CloseCode.policyViolation, STALLED_REASON);
-      return;
-    }
     this.socket.send(typeof frame === 'string' ? frame : frame.bytes, { binary: false });
     this.recent?.add('out', frame);
     this.messagesOut++;
@@ -160,6 +245,7 @@ export class Connection {
     if (finalMessage) this.write(finalMessage.frame(this.encoding));
     this.closing = true;
     this.pacer.stop();
+    this.releaseOutbound();
     return new Promise((resolve) => {
       setTimeout(() => {
         if (this.socket.readyState === this.socket.OPEN) {
@@ -176,10 +262,15 @@ export class Connection {
   terminate(): void {
     this.closing = true;
     this.pacer.stop();
+    this.releaseOutbound();
     this.socket.terminate();
   }
 
-  /** Any sign of life (a pong or a message) resets the missed-pong count. */
+  /**
+   * A pong resets the missed-pong count: it shows the client reads what it is
+   * sent (the ping waited behind everything before it). Its own messages do not:
+   * a client that sends but never reads is not alive.
+   */
   markAlive(): void {
     this.missedPongs = 0;
   }

@@ -175,6 +175,8 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     channels: hub.channelCount,
     /** Messages waiting in pacers, and dropped so far by pacing, over all open connections. */
     queued: sum(connections, (connection) => connection.queued),
+    /** Bytes waiting for clients (pacers and socket buffers), bounded per client by maxQueuedBytes. */
+    queuedBytes: sum(connections, (connection) => connection.queuedBytes),
     dropped: sum(connections, (connection) => connection.dropped),
     bridges: bridgeStatus(),
   });
