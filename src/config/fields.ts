@@ -143,6 +143,14 @@ export const fields = {
     '<count>',
     'messages kept per channel for ?history=N replay (also the largest N a client may ask for)',
   ),
+  maxHistoryBytes: integer(
+    1_024,
+    16 * 1024 * 1024 * 1024,
+    64 * 1024 * 1024,
+    '<bytes>',
+    'bytes of channel history kept over all channels; past it the least recently used channels lose theirs',
+  ),
+  maxChannelHistoryBytes: integer(1_024, 16 * 1024 * 1024 * 1024, 1024 * 1024, '<bytes>', 'bytes of history kept per channel; past it its oldest messages go'),
   store: pattern(
     'sqlite',
     STORE_SETTING,
@@ -159,6 +167,14 @@ export const fields = {
   ),
   maxKeyBytes: integer(1, 4096, 256, '<bytes>', 'longest key the store accepts'),
   maxValueBytes: integer(1, 16 * 1024 * 1024, 64 * 1024, '<bytes>', 'largest value the store accepts'),
+  maxKeysPerNamespace: integer(1, 100_000_000, 10_000, '<count>', 'keys one namespace (?ns=) may hold; a set of a new key past it is refused'),
+  maxStoreBytes: integer(
+    1_024,
+    1024 * 1024 * 1024 * 1024,
+    256 * 1024 * 1024,
+    '<bytes>',
+    'bytes of keys and values the store may hold over all namespaces; a write that would go past it is refused',
+  ),
   pingIntervalMs: integer(
     50,
     55_000,

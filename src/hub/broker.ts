@@ -54,6 +54,8 @@ export interface Broker {
   members(channel: string): Promise<string[]>;
   /** Tells other nodes' watchers that a key changed here. */
   publishKey(change: KeyChange): void;
+  /** Bytes of history this process holds (the memory broker), counted as its budget counts them. */
+  historyBytes?(): number;
   /** Called with events that other nodes published. Set by the Hub. */
   onRemoteEvent: (event: ChannelEvent) => void;
   /** Called with key changes made on other nodes. Set by the server. */

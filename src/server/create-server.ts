@@ -118,7 +118,11 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   const tls = readTls(config.tlsCert, config.tlsKey);
   const log = givenLogger ?? createLogger(config);
   const startedAt = Date.now();
-  const broker = createBroker(config.broker, config.maxHistory, log);
+  const broker = createBroker(
+    config.broker,
+    { maxHistory: config.maxHistory, budget: { totalBytes: config.maxHistoryBytes, channelBytes: config.maxChannelHistoryBytes } },
+    log,
+  );
   const hub = new Hub(broker, (error, channel) =>
     log.error({ err: error, channel }, 'channel broker failed'),
   );
@@ -165,7 +169,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       }),
   );
   let keyvalue: KeyValue | undefined;
-  const metrics = new Metrics({ connections: () => connections, channels: () => hub.channelCount, bridges: bridgeStatus });
+  const metrics = new Metrics({ connections: () => connections, channels: () => hub.channelCount, historyBytes: () => hub.historyBytes, bridges: bridgeStatus });
   const wss = new WebSocketServer({ noServer: true, maxPayload: readLimit(config.maxMessageBytes), perMessageDeflate: false });
   const health = () => ({
     status: closing ? 'shutting down' : 'ok',
@@ -173,6 +177,8 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     connections: connections.size,
     channels: hub.channelCount,
+    /** Bytes of channel history held in memory (within maxHistoryBytes). */
+    historyBytes: hub.historyBytes,
     /** Messages waiting in pacers, and dropped so far by pacing, over all open connections. */
     queued: sum(connections, (connection) => connection.queued),
     /** Bytes waiting for clients (pacers and socket buffers), bounded per client by maxQueuedBytes. */
