@@ -11,6 +11,7 @@ import type { Encoding, Message } from '../protocol/message.js';
 import { messages } from '../protocol/messages.js';
 import { TextFrame } from '../protocol/text-frame.js';
 import { Pacer, type Delivery, type PacerOptions } from './pacer.js';
+import { ReadPause } from './read-pause.js';
 import type { RecentMessages } from './recent-messages.js';
 
 /** Close codes used by the server (RFC 6455 §7.4.1). */
@@ -69,6 +70,8 @@ export class Connection {
   recent: RecentMessages | undefined;
   /** Resolves when the socket has closed, whoever closed it. */
   readonly closed: Promise<void>;
+  /** Reading from this client, paused while any reason holds (e.g. over its inbound allowance). */
+  readonly reading: ReadPause;
   private closing = false;
 
   private pacer: Pacer;
@@ -84,6 +87,7 @@ export class Connection {
     this.remoteAddress = info.remoteAddress;
     this.name = `guest-${this.id}`;
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    this.reading = new ReadPause(socket);
     this.pacer = this.makePacer(options.pacing);
   }
 
