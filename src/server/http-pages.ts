@@ -47,6 +47,8 @@ export function refuseUpgrade(socket: Socket, status: number, message: string): 
       'Content-Type: text/plain; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
       body,
+    // Once written, the socket is freed: a client that never closes its side cannot keep it open.
+    () => socket.destroy(),
   );
 }
 
