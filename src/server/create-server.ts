@@ -201,6 +201,8 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     hub,
     keyvalue: () => keyvalue,
     maxMessageBytes: config.maxMessageBytes,
+    limits,
+    trustProxy: config.trustProxy,
   }, dashboard);
   // Answer every request promptly; never leave a half-open handshake hanging. Node checks these timeouts
   // every connectionsCheckingInterval (30 s by default, so a slow handshake lived up to 40 s): every second here.
