@@ -111,7 +111,7 @@ export const resobridge: Target = {
     const args = [...tsx, 'src/cli/main.ts', 'serve', '--port', String(port), '--store', store, '--log-level', 'warn'];
     if (!options.defaultLimits) {
       args.push('--max-outbound-rate', '0', '--inbound-rate', '0', '--inbound-bytes-rate', '0', '--address-inbound-rate', '0',
-        '--handshake-rate', '0', '--max-connections-per-address', '1000000', '--max-connections', '1000000');
+        '--handshake-rate', '0', '--max-connections-per-address', '1000000', '--max-pending-sockets-per-address', '1000000', '--max-connections', '1000000');
     }
     if (options.pingMs) args.push('--ping-interval-ms', String(options.pingMs));
     if (options.broker) args.push('--broker', options.broker);

@@ -114,7 +114,7 @@ test('reachable from other machines, the page asks for the admin token first', {
 });
 
 test('a thousand connections: the list pages through them and the page stays responsive', { skip }, async (t) => {
-  const { http, ws } = await startServer(t, { dashboard: true, maxConnectionsPerAddress: 2_000, handshakeRate: 0 });
+  const { http, ws } = await startServer(t, { dashboard: true, maxConnectionsPerAddress: 2_000, maxPendingSocketsPerAddress: 2_000, handshakeRate: 0 });
   await Promise.all(Array.from({ length: 1_000 }, (_, i) => TestClient.connect(t, ws(`/echo?name=world-${i}`))));
   const page = await openPage(http('/'));
   await page.getByRole('tab', { name: /Connections/ }).click();

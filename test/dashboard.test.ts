@@ -178,7 +178,7 @@ test('the feed shows connections, their messages and channels, and the page can 
 });
 
 test('a thousand connections: the feed sends one page of them, and pages through the rest', async (t) => {
-  const { ws } = await dashboardServer(t, { maxConnectionsPerAddress: 2_000, handshakeRate: 0 });
+  const { ws } = await dashboardServer(t, { maxConnectionsPerAddress: 2_000, maxPendingSocketsPerAddress: 2_000, handshakeRate: 0 });
   const clients = await Promise.all(Array.from({ length: 1_000 }, (_, i) => TestClient.connect(t, ws(`/echo?name=c${i}`))));
   const feed = await openFeed(t, ws('/dashboard/ws'));
   await feed.next('hello');

@@ -108,8 +108,10 @@ function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...clean, RESOBRIDGE_STORE: 'memory', ...env };
 }
 
-export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: cliEnv(env) });
+/** `wrapper`: a command to run it under, e.g. `['prlimit', '--nofile=256:256', '--']`. */
+export function spawnCli(args: string[], env: Record<string, string> = {}, wrapper: string[] = []): ChildProcessWithoutNullStreams {
+  const [command = process.execPath, ...prefix] = [...wrapper, process.execPath];
+  return spawn(command, [...prefix, '--import', 'tsx', CLI, ...args], { env: cliEnv(env) });
 }
 
 /** Runs the CLI to its end. */

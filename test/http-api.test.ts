@@ -63,3 +63,20 @@ test('clear 4xx errors: bad channel, bad JSON, too big, wrong method, tokens and
   const ok = await fetch(http('/publish/alerts'), { method: 'POST', body: 'x', headers: auth('app-secret-0123456789abc') });
   assert.equal(ok.status, 200);
 });
+
+test('the HTTP API takes from the address\'s inbound allowance, shared with its WebSocket messages: 429 with Retry-After', async (t) => {
+  const { http, ws } = await startServer(t, { addressInboundRate: 1 });
+  const statuses: number[] = [];
+  // A burst of 2 (twice the rate) goes through, then requests faster than one a second are refused.
+  for (let i = 0; i < 20 && !statuses.includes(429); i++) statuses.push((await fetch(http('/publish/lobby'), { method: 'POST', body: `m${i}` })).status);
+  assert.deepEqual(statuses.slice(0, 2), [200, 200]);
+  assert.equal(statuses.at(-1), 429, statuses.join(','));
+  const refused = await fetch(http('/kv/score'));
+  assert.equal(refused.status, 429);
+  assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+  assert.match(((await refused.json()) as { error: string }).error, /^you are sending more than 1 messages per second from your address; try again in \d+ s$/);
+  // The same allowance: a WebSocket client from this address is over it too (its message waits).
+  const client = await TestClient.connect(t, ws('/echo'));
+  client.send('hello');
+  assert.match(await client.next(), /^error\|rate\|you are sending more than 1 messages per second from your address/);
+});

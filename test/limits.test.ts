@@ -2,22 +2,48 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { refusedHandshake, startServer, TestClient } from './helpers.js';
 
-test('over the inbound rate: error|rate, messages dropped, connection kept', async (t) => {
+test('over the inbound rate: error|rate, and every message is read at the allowed rate (none dropped), connection kept', { timeout: 30_000 }, async (t) => {
   const { ws } = await startServer(t, { inboundRate: 5, outboundRate: 0, maxOutboundRate: 0 });
   const client = await TestClient.connect(t, ws('/echo?rate=0'));
   for (let i = 0; i < 20; i++) client.send(`m${i}`);
-  client.send('last');
-  const received: string[] = [];
-  // The burst (10) is echoed, then one error|rate; 'last' is dropped too, so end on a fresh probe later.
-  while (received.length < 11) received.push(await client.next());
-  assert.equal(received.filter((text) => text.startsWith('m')).length, 10);
-  assert.match(received.find((text) => text.startsWith('error|')) ?? '', /^error\|rate\|you are sending more than 5 messages per second; messages over the limit are dropped$/);
+  const echoed: string[] = [];
+  const notices: string[] = [];
+  while (echoed.length < 20) {
+    const text = await client.next();
+    (text.startsWith('error|') ? notices : echoed).push(text);
+  }
+  assert.deepEqual(echoed, Array.from({ length: 20 }, (_, i) => `m${i}`));
+  assert.ok(notices.length >= 1);
+  for (const notice of notices) assert.equal(notice, 'error|rate|you are sending more than 5 messages per second; your messages wait and are read at that rate');
   assert.equal(client.socket.readyState, client.socket.OPEN);
 });
 
-test('a client that keeps flooding is closed with 1008 and a reason', async (t) => {
+test('a flooder stops being read: the server takes its allowance, the rest waits in its own buffers', { timeout: 60_000 }, async (t) => {
+  const { ws, http } = await startServer(t, { inboundRate: 5, outboundRate: 0, maxOutboundRate: 0 });
+  const flooder = await TestClient.connect(t, ws('/echo?rate=0'));
+  const started = performance.now();
+  const message = 'x'.repeat(1024);
+  let sent = 0;
+  // Send until TCP pushes back (the server is not reading), at most 64 MB.
+  while (flooder.socket.bufferedAmount < 1024 * 1024 && sent < 65_536) {
+    for (let i = 0; i < 256; i++) flooder.send(message);
+    sent += 256;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.ok(flooder.socket.bufferedAmount >= 1024 * 1024, `the server read all ${sent} messages`);
+  const metrics = await (await fetch(http('/metrics'))).text();
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  const read = Number(/^resobridge_messages_in_total\{endpoint="\/echo"\} (\d+)$/m.exec(metrics)?.[1]);
+  // The allowance: a burst of 10, then 5 per second (elapsed measured after the count, so the bound only grows).
+  assert.ok(read <= 10 + 5 * elapsedSeconds + 1, `${read} messages read from the flooder in ${elapsedSeconds} s, over its allowance`);
+  assert.ok(read < sent);
+  assert.equal(flooder.socket.readyState, flooder.socket.OPEN);
+});
+
+test('a client that keeps flooding is closed with 1008 and a reason', { timeout: 60_000 }, async (t) => {
   const { ws } = await startServer(t, { inboundRate: 5 });
   const client = await TestClient.connect(t, ws('/echo'));
+  // 200 messages at 5 a second: over the allowance for far longer than the 10 s a backlog may take.
   for (let i = 0; i < 200; i++) client.send(`m${i}`);
   const { code, reason } = await client.closed;
   assert.equal(code, 1008);

@@ -30,7 +30,7 @@ test('GET /metrics: connections, messages, bytes, drops, limits, handshakes, sto
   assert.equal(sample(text, 'resobridge_messages_in_total{endpoint="/echo"}'), 2);
   assert.equal(sample(text, 'resobridge_messages_out_total{endpoint="/echo"}'), 2);
   assert.equal(sample(text, 'resobridge_bytes_in_total{endpoint="/echo"}'), 10);
-  assert.ok(sample(text, 'resobridge_rate_limited_total{reason="dropped"}') >= 1);
+  assert.ok(sample(text, 'resobridge_rate_limited_total{reason="held"}') >= 1);
   assert.equal(sample(text, 'resobridge_handshake_failures_total{reason="404"}'), 1);
   assert.equal(sample(text, 'resobridge_store_operation_seconds_count{operation="set"}'), 1);
   assert.equal(sample(text, 'resobridge_bridge_up{name="/time",type="exec"}'), 1);

@@ -230,6 +230,13 @@ export const fields = {
   maxConnections: integer(1, 1_000_000, 20_000, '<count>', 'connections the server accepts in total'),
   maxConnectionsPerAddress: integer(1, 1_000_000, 100, '<count>', 'connections one address may hold'),
   handshakeRate: integer(0, 1_000_000, 50, '<per-second>', 'new connections per second from one address; 0 = no limit'),
+  maxPendingSocketsPerAddress: integer(
+    1,
+    1_000_000,
+    32,
+    '<count>',
+    'sockets one address may hold that are not WebSocket connections (yet): handshakes in progress and plain HTTP; past it a new one gets 429 at once',
+  ),
   tokens: structured<TokenSpec[]>(
     TOKENS_SCHEMA,
     [],

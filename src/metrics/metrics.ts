@@ -95,7 +95,7 @@ export class Metrics {
         for (const bridge of sources.bridges()) this.set({ name: bridge.name, type: bridge.type }, bridge.state === 'connected' || bridge.state === 'running' ? 1 : 0);
       },
     });
-    this.rateLimited = new Counter({ name: 'resobridge_rate_limited_total', help: 'Incoming messages dropped by inbound limits, by reason', labelNames: ['reason'], registers });
+    this.rateLimited = new Counter({ name: 'resobridge_rate_limited_total', help: 'Inbound limits at work, by reason: held (a client over its allowance: a message waits and reading pauses), closed (over it for too long)', labelNames: ['reason'], registers });
     this.handshakeFailures = new Counter({ name: 'resobridge_handshake_failures_total', help: 'Refused WebSocket handshakes, by HTTP status', labelNames: ['reason'], registers });
     this.storeSeconds = new Histogram({
       name: 'resobridge_store_operation_seconds',

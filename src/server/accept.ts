@@ -13,8 +13,15 @@ import { CloseCode, Connection } from './connection.js';
 import type { Session } from './endpoint.js';
 import type { Admitted } from './handshake.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { InboundGate } from './inbound-gate.js';
 import type { InboundLimits } from './inbound-limits.js';
 import { commonOptions, readQuery } from './query-options.js';
+
+/**
+ * A client over its inbound allowance for this long without a second's break is closed (1008): a backlog
+ * (e.g. sent while the server was paused) is read at the allowed rate well within it; a flood never ends.
+ */
+const FLOOD_CLOSE_MS = 10_000;
 
 export type ClientHook = (client: Client, what: 'connect' | 'disconnect') => void;
 
@@ -62,7 +69,6 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
   if (values.name) connection.name = values.name;
   if (values.rate !== undefined) errors.push(...applyRate(connection, values.rate, config));
   const about = { conn: connection.id, path: connection.path, ...params, remote: connection.remoteAddress, name: connection.name, token: admitted.grant.name };
-  const inbound = context.limits.open(connection.remoteAddress);
   context.connections.add(connection);
   context.watcher?.opened(connection);
   log.info(about, 'connected');
@@ -71,22 +77,32 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
   context.hooks(client, 'connect');
   const session = guarded(connection, log, () => endpoint.open(client, params, values));
 
-  ws.on('message', (data: RawData, isBinary: boolean) => {
-    connection.messagesIn++;
-    const bytes = data as Buffer;
-    connection.bytesIn += bytes.length;
-    if (!connection.isOpen) return;
-    const verdict = inbound.judge(bytes.length);
-    if (verdict !== 'ok') {
-      context.metrics.rateLimited.inc({ reason: 'close' in verdict ? 'closed' : 'dropped' });
-      if ('close' in verdict) {
-        log.warn({ ...about, reason: verdict.close }, 'closing a flooding client');
-        void connection.close(CloseCode.policyViolation, verdict.close, messages.error('rate', `${verdict.close}; closing`));
-      } else if (verdict.tell) {
-        connection.sendMessage(messages.error('rate', verdict.drop));
+  let toldAt = -Infinity;
+  const allowance = context.limits.open(connection.remoteAddress);
+  const gate = new InboundGate(allowance, connection.reading, {
+    deliver: (bytes, isBinary) => {
+      // A closing connection reads on (so the close handshake completes) but handles nothing more.
+      if (!connection.isOpen) return gate.stop();
+      connection.messagesIn++;
+      connection.bytesIn += bytes.length;
+      handle(bytes, isBinary);
+    },
+    over: (over, forMs) => {
+      context.metrics.rateLimited.inc({ reason: 'held' });
+      if (forMs > FLOOD_CLOSE_MS) {
+        context.metrics.rateLimited.inc({ reason: 'closed' });
+        log.warn({ ...about, reason: over }, 'closing a flooding client');
+        gate.stop();
+        void connection.close(CloseCode.policyViolation, `sending too fast (${over}, for too long)`, messages.error('rate', `sending too fast (${over}, for too long); closing`));
+        return;
       }
-      return;
-    }
+      const now = performance.now();
+      if (now - toldAt < 1_000) return;
+      toldAt = now;
+      connection.sendMessage(messages.error('rate', `you are sending ${over}; your messages wait and are read at that rate`));
+    },
+  });
+  const handle = (bytes: Buffer, isBinary: boolean) => {
     if (isBinary) {
       connection.sendMessage(messages.error('binary', 'this server takes text messages only; the binary message was ignored'));
     } else if (bytes.length > config.maxMessageBytes) {
@@ -100,14 +116,17 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
       context.watcher?.received(connection, text);
       session.message(text);
     }
-  });
+  };
+
+  ws.on('message', (data: RawData, isBinary: boolean) => gate.receive(data as Buffer, isBinary));
   // Only a pong shows the client reads what it is sent; its own messages do not (see Connection.markAlive).
   ws.on('pong', () => connection.markAlive());
   ws.on('error', (error) => log.info({ ...about, err: error.message }, 'client protocol error'));
   ws.once('close', (code: number, reason: Buffer) => {
     context.connections.delete(connection);
     context.metrics.closedConnection(connection);
-    inbound.release();
+    gate.stop();
+    allowance.release();
     session.close();
     client.dispose();
     context.hooks(client, 'disconnect');

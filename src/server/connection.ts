@@ -12,6 +12,7 @@ import type { Encoding, Message } from '../protocol/message.js';
 import { messages } from '../protocol/messages.js';
 import { TextFrame } from '../protocol/text-frame.js';
 import { Pacer, type Delivery, type PacerOptions } from './pacer.js';
+import { ReadPause } from './read-pause.js';
 import type { RecentMessages } from './recent-messages.js';
 
 /** Close codes used by the server (RFC 6455 §7.4.1). */
@@ -49,10 +50,8 @@ export interface ConnectionOptions {
   log?: Logger;
 }
 
-/** Why reading from a client's socket may be held: it sends more than its inbound allowance, or it does not read what it is sent. */
-export type ReadHold = 'inbound' | 'outbound';
-const HOLD_BITS: Record<ReadHold, number> = { inbound: 1, outbound: 2 };
-
+/** The reason reading is held while too many bytes wait for this client (see ReadPause). */
+const OUTBOUND_PAUSE = 'outbound';
 const STALLED_REASON = 'too slow: the client stopped reading';
 /** How often a client held for not reading is looked at again. */
 const STALL_CHECK_MS = 100;
@@ -83,9 +82,9 @@ export class Connection {
   recent: RecentMessages | undefined;
   /** Resolves when the socket has closed, whoever closed it. */
   readonly closed: Promise<void>;
+  /** Reading from this client, paused while any reason holds (over its inbound allowance; too much waiting for it). */
+  readonly reading: ReadPause;
   private closing = false;
-  /** Reasons reading is held (HOLD_BITS). */
-  private holds = 0;
   /** While reading is held for outbound bytes: when it started, and the timer that looks again. */
   private heldSince = 0;
   private stallCheck: NodeJS.Timeout | undefined;
@@ -102,6 +101,7 @@ export class Connection {
     this.query = info.query;
     this.remoteAddress = info.remoteAddress;
     this.name = `guest-${this.id}`;
+    this.reading = new ReadPause(socket);
     this.closed = new Promise((resolve) =>
       socket.once('close', () => {
         // Whatever still waits for this client is freed now, not when its pacer would have sent it.
@@ -132,23 +132,6 @@ export class Connection {
   /** Bytes waiting for this client: in the pacer and in the socket's send buffer. */
   get queuedBytes(): number {
     return this.pacer.bytes + this.socket.bufferedAmount;
-  }
-
-  /**
-   * Holds (or releases) reading from this client's socket for `reason`; reading
-   * resumes when no reason is left. While held, the client's messages wait in
-   * the kernel and TCP pushes back on it.
-   */
-  holdReading(reason: ReadHold, hold: boolean): void {
-    const before = this.holds;
-    this.holds = hold ? before | HOLD_BITS[reason] : before & ~HOLD_BITS[reason];
-    if (before === 0 && this.holds !== 0) this.socket.pause();
-    else if (before !== 0 && this.holds === 0) this.socket.resume();
-  }
-
-  /** True while reading is held for `reason` (or for any reason). */
-  isReadingHeld(reason?: ReadHold): boolean {
-    return reason === undefined ? this.holds !== 0 : (this.holds & HOLD_BITS[reason]) !== 0;
   }
 
   private makePacer(pacing: PacerOptions): Pacer {
@@ -188,8 +171,8 @@ export class Connection {
     const limit = this.options.maxQueuedBytes;
     this.pacer.shed();
     if (this.queuedBytes > 2 * limit) return this.giveUp();
-    if (this.queuedBytes <= limit || this.isReadingHeld('outbound')) return;
-    this.holdReading('outbound', true);
+    if (this.queuedBytes <= limit || this.reading.has(OUTBOUND_PAUSE)) return;
+    this.reading.hold(OUTBOUND_PAUSE);
     this.pacer.shedding = true;
     this.heldSince = Date.now();
     this.stallCheck = setInterval(() => {
@@ -204,13 +187,13 @@ export class Connection {
     clearInterval(this.stallCheck);
     this.stallCheck = undefined;
     this.pacer.shedding = false;
-    this.holdReading('outbound', false);
+    this.reading.release(OUTBOUND_PAUSE);
   }
 
   /** Closes a client that does not read what it is sent; what waits for it is freed at once. */
   private giveUp(): void {
     const queuedBytes = this.queuedBytes;
-    const heldMs = this.isReadingHeld('outbound') ? Date.now() - this.heldSince : 0;
+    const heldMs = this.reading.has(OUTBOUND_PAUSE) ? Date.now() - this.heldSince : 0;
     this.releaseOutbound();
     if (!this.isOpen) return;
     this.options.log?.warn(

@@ -33,6 +33,7 @@ import { resolveConfig } from '../config/load.js';
 import { Hub } from '../hub/hub.js';
 import { createBroker } from '../hub/open-broker.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { ThrottledLog } from '../log/throttled.js';
 import { messages } from '../protocol/messages.js';
 import { Metrics } from '../metrics/metrics.js';
 import { KeyValue } from '../store/keyvalue.js';
@@ -52,6 +53,8 @@ import { Keepalive } from './keepalive.js';
 import { explainListenError } from './listen-error.js';
 import { DEFAULT_NAMESPACE } from './query-options.js';
 import { route } from './router.js';
+import { openFileLimit, socketBudget } from './socket-budget.js';
+import { SocketGuard } from './socket-guard.js';
 import { readTls } from './tls.js';
 import { endpointUrls, isLoopback, reachableBases } from './urls.js';
 
@@ -158,7 +161,8 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   ];
   const hooks = { connect: [] as ConnectionHook[], disconnect: [] as ConnectionHook[] };
   const connections = new Set<Connection>();
-  const limits = new InboundLimits(config);
+  const budget = socketBudget(config.maxConnections, openFileLimit());
+  const limits = new InboundLimits({ ...config, maxConnections: budget.webSockets });
   const endpointRates = new Map(
     config.endpointRates
       .split(',')
@@ -205,11 +209,26 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     hub,
     keyvalue: () => keyvalue,
     maxMessageBytes: config.maxMessageBytes,
+    limits,
+    trustProxy: config.trustProxy,
   }, dashboard);
-  const http: HttpServer | HttpsServer = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
-  // Answer every request promptly; never leave a half-open handshake hanging.
-  http.headersTimeout = 10_000;
-  http.requestTimeout = 15_000;
+  // Answer every request promptly; never leave a half-open handshake hanging. Node checks these timeouts
+  // every connectionsCheckingInterval (30 s by default, so a slow handshake lived up to 40 s): every second here.
+  const timeouts = { headersTimeout: 10_000, requestTimeout: 15_000, connectionsCheckingInterval: 1_000 };
+  const http: HttpServer | HttpsServer = tls
+    ? createHttpsServer({ cert: tls.cert, key: tls.key, handshakeTimeout: 10_000, ...timeouts }, handler)
+    : createHttpServer(timeouts, handler);
+  // Every socket is a file descriptor: past this many, new ones are closed at once (logged below), so the process keeps descriptors to work with.
+  http.maxConnections = budget.sockets;
+  const throttled = new ThrottledLog(log);
+  http.on('drop', (data?: { remoteAddress?: string }) =>
+    throttled.warn('drop', { remote: data?.remoteAddress, sockets: budget.sockets }, 'socket refused: the server holds as many sockets as it may (maxConnections, open-file limit)'),
+  );
+  // Behind your own proxy every socket comes from the proxy: the proxy has to guard against slow requests.
+  const guard = new SocketGuard(config.trustProxy ? Number.POSITIVE_INFINITY : config.maxPendingSocketsPerAddress, tls !== undefined, (remote, pending) =>
+    throttled.warn('pending', { remote, pending }, 'socket refused: too many unfinished requests from one address (maxPendingSocketsPerAddress)'),
+  );
+  guard.attach(http);
   let keepalive: Keepalive | undefined;
   let closing = false;
   let closed: Promise<void> | undefined;
@@ -226,6 +245,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   };
 
   http.on('upgrade', (req, socket: Socket, head: Buffer) => {
+    guard.done(socket);
     socket.on('error', (error) => log.debug({ err: error }, 'handshake socket error'));
     if (dashboard && !closing && dashboard.upgrade(req, socket, head)) return;
     const store = keyvalue;
@@ -380,6 +400,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       http.listen(config.port, config.host, () => {
         http.off('error', onError);
         http.on('error', (error) => log.error({ err: error }, 'server error'));
+        if (budget.warning) log.warn(budget.warning);
         keepalive = new Keepalive(() => connections, config.pingIntervalMs, config.maxMissedPongs, (connection) =>
           log.info({ conn: connection.id, path: connection.path, missedPongs: connection.missedPongs }, 'dropping unresponsive client'),
         );

@@ -49,7 +49,7 @@ export function decide(
 }
 
 /** The client's address; behind your own reverse proxy (trustProxy), the first X-Forwarded-For entry. */
-function clientAddress(req: IncomingMessage, socket: Socket, trustProxy: boolean): string {
+export function clientAddress(req: IncomingMessage, socket: Socket, trustProxy: boolean): string {
   const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
   const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
   return first || socket.remoteAddress || 'unknown';

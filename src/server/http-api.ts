@@ -7,6 +7,8 @@
  *   DELETE /kv/<key>
  * With tokens configured: `Authorization: Bearer <token>` or `?token=`, with the
  * same scopes as WebSocket clients (channel:<pattern> to publish, api / api:r for keys).
+ * Each request takes from its address's inbound allowance (addressInboundRate), shared
+ * with that address's WebSocket messages; over it: 429 with Retry-After.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mayChannel, mayUse, mayWriteKeys, type Access, type Grant } from '../auth/access.js';
@@ -16,6 +18,8 @@ import type { KeyValue } from '../store/keyvalue.js';
 import { CHANNEL_NAME, CHANNEL_NAME_RULE } from './endpoints/channel.js';
 import { sendJson } from './http-pages.js';
 import { NAME_RULE } from '../protocol/names.js';
+import { clientAddress } from './handshake.js';
+import type { InboundLimits } from './inbound-limits.js';
 import { DEFAULT_NAMESPACE, NAMESPACE } from './query-options.js';
 
 export interface HttpApiContext {
@@ -23,6 +27,8 @@ export interface HttpApiContext {
   hub: Hub;
   keyvalue: () => KeyValue | undefined;
   maxMessageBytes: number;
+  limits: InboundLimits;
+  trustProxy: boolean;
 }
 
 type Reply = { status: number; body: Record<string, unknown> | string };
@@ -34,6 +40,12 @@ export async function httpApi(req: IncomingMessage, res: ServerResponse, url: UR
   const publish = /^\/publish\/([^/]+)$/.exec(url.pathname);
   const kv = /^\/kv\/(.+)$/.exec(url.pathname);
   if (!publish && !kv) return false;
+  const limited = context.limits.request(clientAddress(req, req.socket, context.trustProxy));
+  if (limited) {
+    const seconds = Math.max(1, Math.ceil(limited.waitMs / 1000));
+    sendJson(req, res, 429, { ok: false, error: `you are sending ${limited.over}; try again in ${seconds} s` }, { 'Retry-After': String(seconds) });
+    return true;
+  }
   let reply: Reply;
   try {
     const grant = authenticate(req, url, context.access);

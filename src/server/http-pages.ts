@@ -28,12 +28,13 @@ export function sendPage(req: IncomingMessage, res: ServerResponse, page: Page):
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-export function sendJson(req: IncomingMessage, res: ServerResponse, status: number, data: unknown): void {
+export function sendJson(req: IncomingMessage, res: ServerResponse, status: number, data: unknown, headers: Record<string, string> = {}): void {
   const body = JSON.stringify(data);
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-store',
+    ...headers,
   });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
@@ -47,6 +48,8 @@ export function refuseUpgrade(socket: Socket, status: number, message: string): 
       'Content-Type: text/plain; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
       body,
+    // Once written, the socket is freed: a client that never closes its side cannot keep it open.
+    () => socket.destroy(),
   );
 }
 

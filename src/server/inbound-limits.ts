@@ -1,9 +1,9 @@
 /**
  * Limits on what clients send: per connection (messages/s, bytes/s), per
- * remote address (messages/s over all its connections, connections held,
- * new connections per second), and connections in total. Over a limit a
- * message is dropped and the client told `error|rate|…` (at most once a
- * second); one that keeps at it is closed with 1008.
+ * remote address (messages/s over all its connections and HTTP API requests,
+ * connections held, new connections per second), and connections in total.
+ * A connection over its allowance is not dropped from: its reading pauses
+ * until the allowance has room again (see InboundGate).
  */
 
 /** A token bucket: `rate` per second, up to `burst` saved up. Rate 0 means no limit. */
@@ -18,13 +18,20 @@ export class Bucket {
     this.tokens = burst;
   }
 
-  take(amount = 1): boolean {
-    if (this.rate === 0) return true;
+  /** Milliseconds until `amount` may be taken (0: now). An amount over the burst needs a full bucket. */
+  waitMs(amount = 1): number {
+    if (this.rate === 0) return 0;
     const now = performance.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) * this.rate) / 1000);
     this.at = now;
-    if (this.tokens < amount) return false;
-    this.tokens -= amount;
+    const missing = Math.min(amount, this.burst) - this.tokens;
+    return missing <= 0 ? 0 : (missing * 1000) / this.rate;
+  }
+
+  take(amount = 1): boolean {
+    if (this.waitMs(amount) > 0) return false;
+    // An amount over the burst leaves the bucket below zero: paid back by waiting.
+    if (this.rate !== 0) this.tokens -= amount;
     return true;
   }
 }
@@ -44,10 +51,18 @@ interface AddressState {
   handshakes: Bucket;
 }
 
-/** What happened to one incoming message. */
-export type Verdict = 'ok' | { drop: string; tell: boolean } | { close: string };
+/** Over an allowance: how long until it has room, and which limit it is. */
+export interface Over {
+  waitMs: number;
+  over: string;
+}
 
-const ABUSE_WINDOW_MS = 10_000;
+/** One connection's inbound allowance. */
+export interface Allowance {
+  /** Takes a message of `bytes` from every limit that applies, or (taking nothing) says when it could. */
+  take(bytes: number): Over | undefined;
+  release(): void;
+}
 
 export class InboundLimits {
   private readonly addresses = new Map<string, AddressState>();
@@ -70,39 +85,42 @@ export class InboundLimits {
     return undefined;
   }
 
-  /** A connection from `address` opened; the returned function judges each of its messages, and `release` ends it. */
-  open(address: string): { judge: (bytes: number) => Verdict; release: () => void } {
+  /** A connection from `address` opened; its messages take from the returned allowance, and `release` ends it. */
+  open(address: string): Allowance {
     const state = this.address(address);
     state.connections++;
     this.total++;
-    const messages = new Bucket(this.settings.inboundRate);
-    const bytes = new Bucket(this.settings.inboundBytesRate);
-    let windowStart = performance.now();
-    let violations = 0;
-    let toldAt = -Infinity;
-    const limit = Math.max(this.settings.inboundRate, 10) * 3;
+    const { inboundRate, inboundBytesRate, addressInboundRate } = this.settings;
+    const messages = new Bucket(inboundRate);
+    const bytes = new Bucket(inboundBytesRate);
     return {
-      judge: (size) => {
-        const now = performance.now();
-        let over: string | undefined;
-        if (!messages.take()) over = `more than ${this.settings.inboundRate} messages per second`;
-        else if (!bytes.take(size)) over = `more than ${this.settings.inboundBytesRate} bytes per second`;
-        else if (!state.messages.take()) over = `more than ${this.settings.addressInboundRate} messages per second from your address`;
-        if (!over) return 'ok';
-        if (now - windowStart > ABUSE_WINDOW_MS) {
-          windowStart = now;
-          violations = 0;
-        }
-        if (++violations > limit) return { close: `sending too fast (${over}, for too long)` };
-        const tell = now - toldAt >= 1_000;
-        if (tell) toldAt = now;
-        return { drop: `you are sending ${over}; messages over the limit are dropped`, tell };
+      take: (size) => {
+        const waits: Over[] = [
+          { waitMs: messages.waitMs(), over: `more than ${inboundRate} messages per second` },
+          { waitMs: bytes.waitMs(size), over: `more than ${inboundBytesRate} bytes per second` },
+          { waitMs: state.messages.waitMs(), over: `more than ${addressInboundRate} messages per second from your address` },
+        ];
+        const longest = waits.reduce((a, b) => (b.waitMs > a.waitMs ? b : a));
+        if (longest.waitMs > 0) return longest;
+        messages.take();
+        bytes.take(size);
+        state.messages.take();
+        return undefined;
       },
       release: () => {
         state.connections--;
         this.total--;
       },
     };
+  }
+
+  /** An HTTP API request from `address`: it takes from the same per-address allowance as WebSocket messages. */
+  request(address: string): Over | undefined {
+    const state = this.address(address);
+    const waitMs = state.messages.waitMs();
+    if (waitMs > 0) return { waitMs, over: `more than ${this.settings.addressInboundRate} messages per second from your address` };
+    state.messages.take();
+    return undefined;
   }
 
   private address(address: string): AddressState {
