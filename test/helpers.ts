@@ -2,7 +2,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
 import type { TestContext } from 'node:test';
+import { pino } from 'pino';
 import WebSocket from 'ws';
 import { createServer, type ServerOptions } from '../src/index.js';
 
@@ -140,4 +142,23 @@ export function waitForOutput(child: ChildProcessWithoutNullStreams, pattern: Re
     child.stdout.on('data', onData);
     child.once('exit', onExit);
   });
+}
+
+/** A logger whose lines a test can read: pass `logger` to startServer or createServer. */
+export function capturedLog(level = 'debug') {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      done();
+    },
+  });
+  return {
+    logger: pino({ level }, stream),
+    lines,
+    /** Everything logged so far, as one text (to look for what must never appear). */
+    text: () => lines.map((line) => JSON.stringify(line)).join('\n'),
+    /** The lines with this message. */
+    find: (msg: string) => lines.filter((line) => line.msg === msg),
+  };
 }

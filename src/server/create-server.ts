@@ -37,6 +37,7 @@ import { messages } from '../protocol/messages.js';
 import { Metrics } from '../metrics/metrics.js';
 import { KeyValue } from '../store/keyvalue.js';
 import { openStore } from '../store/open-store.js';
+import { redactPath } from '../util/redact-url.js';
 import { within } from '../util/timeout.js';
 import { VERSION } from '../version.js';
 import { accept } from './accept.js';
@@ -44,6 +45,7 @@ import { CloseCode, type Connection } from './connection.js';
 import type { Endpoint } from './endpoint.js';
 import { channelEndpoint } from './endpoints/channel.js';
 import { echoEndpoint } from './endpoints/echo.js';
+import { browserPolicy } from './browser-guard.js';
 import { decide } from './handshake.js';
 import { httpHandler } from './http-handler.js';
 import { refuseUpgrade } from './http-pages.js';
@@ -109,6 +111,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   const { logger: givenLogger, ...settings } = options;
   const config = resolveConfig(settings as Partial<Config>);
   const access = new Access(config.tokens);
+  const browser = browserPolicy(config, access);
   if (access.open && !isLoopback(config.host) && !config.allowAnonymous) {
     throw new ConfigError(
       `resobridge would listen on ${config.host}, where other machines can reach it, with no tokens configured: anyone could use it. ` +
@@ -197,6 +200,8 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     hub,
     keyvalue: () => keyvalue,
     maxMessageBytes: config.maxMessageBytes,
+    browser,
+    log,
   }, dashboard);
   const http: HttpServer | HttpsServer = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
   // Answer every request promptly; never leave a half-open handshake hanging.
@@ -222,12 +227,14 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     if (dashboard && !closing && dashboard.upgrade(req, socket, head)) return;
     const store = keyvalue;
     if (closing || !store) {
+      const reason = 'The server is not running right now (starting or stopping). Try again in a moment.';
+      log.info({ path: redactPath((req.url ?? '/').split('?')[0] ?? '/'), remote: socket.remoteAddress, status: 503, reason }, 'handshake refused');
       metrics.handshakeFailures.inc({ reason: '503' });
-      return refuseUpgrade(socket, 503, 'The server is not running right now (starting or stopping). Try again in a moment.');
+      return refuseUpgrade(socket, 503, reason);
     }
     let decision: ReturnType<typeof decide>;
     try {
-      decision = decide(req, socket, { endpoints, access, limits, trustProxy: config.trustProxy });
+      decision = decide(req, socket, { endpoints, access, limits, trustProxy: config.trustProxy, browser });
     } catch (error) {
       // A request line no URL parser accepts: refuse it, never let it reach the process.
       log.info({ err: (error as Error).message, remote: socket.remoteAddress }, 'handshake refused: unreadable request');
@@ -235,7 +242,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       return refuseUpgrade(socket, 400, 'The request could not be read. Connect to a URL like ws://HOST:PORT/echo.');
     }
     if (!decision.ok) {
-      log.info({ path: decision.path, remote: decision.remoteAddress, status: decision.status }, 'handshake refused');
+      log.info({ path: decision.path, remote: decision.remoteAddress, status: decision.status, reason: decision.loggedReason }, 'handshake refused');
       metrics.handshakeFailures.inc({ reason: String(decision.status) });
       return refuseUpgrade(socket, decision.status, decision.reason);
     }
@@ -255,7 +262,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
         });
       } catch (error) {
         // A bug in setting up one connection costs that connection, never the server.
-        log.error({ err: error, path: admitted.path }, 'could not set up a connection');
+        log.error({ err: error, path: redactPath(admitted.path) }, 'could not set up a connection');
         ws.terminate();
       }
     });
@@ -373,7 +380,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
         http.off('error', onError);
         http.on('error', (error) => log.error({ err: error }, 'server error'));
         keepalive = new Keepalive(() => connections, config.pingIntervalMs, config.maxMissedPongs, (connection) =>
-          log.info({ conn: connection.id, path: connection.path, missedPongs: connection.missedPongs }, 'dropping unresponsive client'),
+          log.info({ conn: connection.id, path: connection.shownPath, missedPongs: connection.missedPongs }, 'dropping unresponsive client'),
         );
         resolve(http.address() as AddressInfo);
       });
