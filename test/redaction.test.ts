@@ -1,6 +1,10 @@
 /** Tokens never reach the log, however a client mistyped them, and every refusal says why there. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/index.js';
 import { redactPath } from '../src/util/redact-url.js';
 import { capturedLog, refusedHandshake, startServer, TestClient } from './helpers.js';
 
@@ -75,4 +79,33 @@ test('no form of a token in an HTTP API URL reaches the log', async (t) => {
   assert.ok(!text.includes(SECRET), `the token is in the log:\n${text}`);
   assert.ok(log.find('http request refused').length >= 3, 'refused API requests are logged');
   for (const line of log.find('http request refused')) assert.equal(typeof line.reason, 'string');
+});
+
+test('a config file that fails to parse is named by line, column and key, never by its text (it may hold a token)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'resobridge-redact-'));
+  const cases: [string, string, RegExp][] = [
+    ['bad.yaml', `port: 8778\ntokens:\n  - name: world\n    token: x: ${SECRET}\n    allow: [api]\n`, /is not valid YAML at line 4, column \d+ \(in "token" under "tokens"\): Nested mappings/],
+    ['quote.yaml', `tokens:\n  - name: world\n    token: "${SECRET}\n`, /is not valid YAML at line \d+, column \d+ .*: Missing closing "quote/],
+    ['flow.yaml', `tokens: [ {name: world, token: ${SECRET} `, /is not valid YAML at line 1, column \d+ \(in "tokens"\)/],
+    ['bad.json', `{"tokens": [{"name": "world", "token": "${SECRET}" x}]}`, /is not valid JSON at line 1, column \d+ \(in "token"\)/],
+    ['word.json', `{"tokens": ${SECRET}}`, /is not valid JSON: unexpected text there/],
+  ];
+  for (const [name, text, expected] of cases) {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    assert.throws(
+      () => loadConfig({ file }),
+      (error: unknown) => {
+        const message = (error as Error).message;
+        assert.ok(error instanceof ConfigError, message);
+        assert.ok(!message.includes(SECRET.slice(0, 10)), `${name}: the message quotes the file: ${message}`);
+        assert.match(message, expected);
+        return true;
+      },
+    );
+  }
+  assert.throws(
+    () => loadConfig({ env: { RESOBRIDGE_TOKENS: `[{"name": "world", "token": ${SECRET}}]` } }),
+    (error: unknown) => !(error as Error).message.includes(SECRET.slice(0, 10)) && /RESOBRIDGE_TOKENS must be .*not valid JSON/.test((error as Error).message),
+  );
 });

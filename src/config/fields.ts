@@ -10,6 +10,7 @@ import { DEFAULT_SQLITE_PATH, STORE_SETTING } from '../store/store-setting.js';
 import { TOKENS_SCHEMA, type TokenSpec } from '../auth/token-spec.js';
 import { BRIDGES_SCHEMA, type BridgeSpec } from '../bridges/bridge-spec.js';
 import { parseOrigin } from '../server/browser-guard.js';
+import { describeParseError } from './errors.js';
 import { BOOLEAN_WORDS, parseBoolean, parseInteger, type Parsed } from './text-values.js';
 
 export interface Field<T> {
@@ -91,7 +92,7 @@ function structured<T>(schema: z.ZodType<T>, def: T, allowed: string, placeholde
         try {
           data = JSON.parse(value);
         } catch (error) {
-          return `not valid JSON: ${(error as Error).message}`;
+          return describeParseError(error, value, 'JSON');
         }
       }
       const issue = schema.safeParse(data).error?.issues[0];
