@@ -9,6 +9,7 @@ import { count, names, type Broker, type ChannelEvent, type ChannelMessage, type
 
 export class MemoryBroker implements Broker {
   readonly description = 'memory (one node)';
+  readonly reachable = true;
   onRemoteEvent: (event: ChannelEvent) => void = () => {};
   onRemoteKey: (change: KeyChange) => void = () => {};
   private readonly histories = new Map<string, ChannelMessage[]>();

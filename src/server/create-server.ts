@@ -170,8 +170,10 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   let keyvalue: KeyValue | undefined;
   const metrics = new Metrics({ connections: () => connections, channels: () => hub.channelCount, bridges: bridgeStatus });
   const wss = new WebSocketServer({ noServer: true, maxPayload: readLimit(config.maxMessageBytes), perMessageDeflate: false });
+  // Not ok (and so 503, for load balancers) while shutting down, or while cut off from the other nodes.
   const health = () => ({
-    status: closing ? 'shutting down' : 'ok',
+    status: closing ? 'shutting down' : broker.reachable ? 'ok' : 'broker unreachable',
+    broker: { description: broker.description, state: broker.reachable ? 'connected' : 'unreachable' },
     version: VERSION,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     connections: connections.size,
@@ -272,8 +274,8 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     closing = true;
     keepalive?.stop();
     dashboard?.close();
-    const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
-    http.closeIdleConnections();
+    // Still listening while clients are told and closed: /healthz answers 503 "shutting down" (load
+    // balancers take the node out) and new handshakes get a 503 that says why, not a refused connection.
     const open = [...connections];
     const gone = open.map((connection) => connection.closed);
     await Promise.all(open.map((connection) => connection.close(CloseCode.goingAway, 'server shutting down', messages.server('shutting down'))));
@@ -281,6 +283,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       for (const connection of connections) connection.terminate();
       await Promise.all(gone);
     }
+    const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
     http.closeAllConnections();
     wss.close();
     await stopped;

@@ -58,7 +58,8 @@ export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource
       return;
     }
     if (url.pathname === '/healthz') {
-      sendJson(req, res, 200, source.health());
+      const health = source.health();
+      sendJson(req, res, health.status === 'ok' ? 200 : 503, health);
       return;
     }
     if (url.pathname === '/') {
