@@ -146,8 +146,8 @@ export function waitForOutput(child: ChildProcessWithoutNullStreams, pattern: Re
   });
 }
 
-/** A logger whose lines (parsed JSON records) the test can read; pass it as the server's `logger`. */
-export function capturedLogger() {
+/** A logger whose lines a test can read: pass `logger` to startServer or createServer. */
+export function capturedLogger(level = 'debug') {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk, _encoding, done) {
@@ -155,5 +155,12 @@ export function capturedLogger() {
       done();
     },
   });
-  return { logger: pino({ level: 'info' }, stream), lines };
+  return {
+    logger: pino({ level }, stream),
+    lines,
+    /** Everything logged so far, as one text (to look for what must never appear). */
+    text: () => lines.map((line) => JSON.stringify(line)).join('\n'),
+    /** The lines with this message. */
+    find: (msg: string) => lines.filter((line) => line.msg === msg),
+  };
 }

@@ -8,7 +8,7 @@ export function tokenCommand(): Command {
   return new Command('token')
     .description('make a new access token, and the lines to add to your config file')
     .option('--name <name>', 'a name for the token, shown in logs (e.g. the world or app)', 'my-world')
-    .option('--allow <scopes>', 'what it may use, comma-separated: echo, api, api:r, channel:<pattern>, channel:<pattern>:r, /<path>, *', 'api,channel:*')
+    .option('--allow <scopes>', 'what it may use, comma-separated: echo, api, api:r, channel:<pattern>, channel:<pattern>:r, /<path>, *', 'echo,api,channel:*')
     .exitOverride(exitWithUsageCode)
     .action((options: { name: string; allow: string }) => {
       const scopes = options.allow.split(',').map((scope) => scope.trim()).filter(Boolean);

@@ -9,6 +9,8 @@ import { BROKER_SETTING } from '../hub/broker-setting.js';
 import { DEFAULT_SQLITE_PATH, STORE_SETTING } from '../store/store-setting.js';
 import { TOKENS_SCHEMA, type TokenSpec } from '../auth/token-spec.js';
 import { BRIDGES_SCHEMA, type BridgeSpec } from '../bridges/bridge-spec.js';
+import { parseOrigin } from '../server/browser-guard.js';
+import { describeParseError } from './errors.js';
 import { BOOLEAN_WORDS, parseBoolean, parseInteger, type Parsed } from './text-values.js';
 
 export interface Field<T> {
@@ -90,7 +92,7 @@ function structured<T>(schema: z.ZodType<T>, def: T, allowed: string, placeholde
         try {
           data = JSON.parse(value);
         } catch (error) {
-          return `not valid JSON: ${(error as Error).message}`;
+          return describeParseError(error, value, 'JSON');
         }
       }
       const issue = schema.safeParse(data).error?.issues[0];
@@ -120,6 +122,27 @@ function choice<const T extends string>(values: readonly [T, ...T[]], def: T, pl
     allowed: `one of ${values.join(', ')}`,
     placeholder,
     fromText: (value) => (allowed.has(value.trim()) ? { ok: true, value: value.trim() as T } : { ok: false }),
+  };
+}
+
+/** Web origins (https://example.org); as text, comma-separated. */
+function origins(help: string): Field<string[]> {
+  const list = z.array(z.string().refine((text) => parseOrigin(text) !== undefined));
+  return {
+    schema: list,
+    default: [],
+    help,
+    allowed: 'a list of web origins such as https://my-page.example.org or http://localhost:5173 (scheme, host and port; no path)',
+    placeholder: '<origins>',
+    fromText(value) {
+      const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+      return entries.every((entry) => parseOrigin(entry) !== undefined) ? { ok: true, value: entries } : { ok: false };
+    },
+    explain(value) {
+      const entries = typeof value === 'string' ? value.split(',').map((entry) => entry.trim()) : Array.isArray(value) ? value : [value];
+      const bad = entries.find((entry) => typeof entry !== 'string' || parseOrigin(entry) === undefined);
+      return bad === undefined ? undefined : `${JSON.stringify(bad)} is not an origin`;
+    },
   };
 }
 
@@ -260,6 +283,7 @@ export const fields = {
     'run a program per connection at a path, websocketd-style: /weather=python3 weather.py',
   ),
   allowAnonymous: boolean(false, 'allow listening on a non-loopback address with no tokens (anyone who can reach it may use it)'),
+  allowedOrigins: origins('web pages (origins) that may use the server from a browser, comma-separated; by default none but its own dashboard'),
   trustProxy: boolean(false, 'take the client address from X-Forwarded-For (only behind your own reverse proxy)'),
   tlsCert: optionalPath('<file>', 'PEM certificate (chain) for wss://; reloaded on SIGHUP'),
   tlsKey: optionalPath('<file>', 'PEM private key for wss://; reloaded on SIGHUP'),
@@ -276,7 +300,7 @@ export const fields = {
   },
   logLevel: choice(LOG_LEVELS, 'info', '<level>', 'how much to log'),
   logFormat: choice(LOG_FORMATS, 'auto', '<format>', 'pretty for people, json for log collectors, auto (pretty on a terminal)'),
-} satisfies Record<string, Field<number> | Field<string> | Field<boolean> | Field<TokenSpec[]> | Field<BridgeSpec[]>>;
+} satisfies Record<string, Field<number> | Field<string> | Field<boolean> | Field<string[]> | Field<TokenSpec[]> | Field<BridgeSpec[]>>;
 
 export type ConfigKey = keyof typeof fields;
 export const configKeys = Object.keys(fields) as ConfigKey[];

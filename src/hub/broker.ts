@@ -34,6 +34,8 @@ export interface KeyChange {
 export interface Broker {
   /** What and where, for the banner and logs, e.g. `redis at redis://127.0.0.1:6379`. */
   readonly description: string;
+  /** True while other nodes can be reached through it (always, for memory); /healthz reports it. */
+  readonly reachable: boolean;
   /** Reaches the broker; rejects with an actionable message when it cannot. */
   connect(): Promise<void>;
   /** Start receiving other nodes' events for a channel (the first local member joined). */

@@ -65,6 +65,10 @@ export class ClusterBroker implements Broker {
     return this.transport.description;
   }
 
+  get reachable(): boolean {
+    return this.up;
+  }
+
   async connect(): Promise<void> {
     this.transport.onPayload = (payload) => this.guard(() => this.receive(payload), 'dropped a bad payload from the broker');
     this.transport.onState = (up, error) => this.guard(() => this.changed(up, error), 'broker state change failed');

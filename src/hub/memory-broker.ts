@@ -34,6 +34,7 @@ interface History {
 
 export class MemoryBroker implements Broker {
   readonly description = 'memory (one node)';
+  readonly reachable = true;
   onRemoteEvent: (event: ChannelEvent) => void = () => {};
   onRemoteKey: (change: KeyChange) => void = () => {};
   /** In order of use, least recent first. */

@@ -68,7 +68,7 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
   const { values, errors } = readQuery({ ...commonOptions, ...endpoint.options }, connection.query, !endpoint.acceptsAnyOption);
   if (values.name) connection.name = values.name;
   if (values.rate !== undefined) errors.push(...applyRate(connection, values.rate, config));
-  const about = { conn: connection.id, path: connection.path, ...params, remote: connection.remoteAddress, name: connection.name, token: admitted.grant.name };
+  const about = { conn: connection.id, path: connection.shownPath, ...params, remote: connection.remoteAddress, name: connection.name, token: admitted.grant.name };
   context.connections.add(connection);
   context.watcher?.opened(connection);
   log.info(about, 'connected');
@@ -159,7 +159,7 @@ function applyRate(connection: Connection, rate: number, config: Config): string
 /** An endpoint that throws costs that client an error message (or, on open, its connection), never the server. */
 function guarded(connection: Connection, log: Logger, open: () => Session): Session {
   const fail = (what: string, error: unknown): Message => {
-    log.error({ err: error, conn: connection.id, path: connection.path }, `endpoint failed on ${what}`);
+    log.error({ err: error, conn: connection.id, path: connection.shownPath }, `endpoint failed on ${what}`);
     return messages.error('internal', 'the server failed to handle that; see its log');
   };
   let session: Session;

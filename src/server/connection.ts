@@ -11,6 +11,7 @@ import type { Grant } from '../auth/access.js';
 import type { Encoding, Message } from '../protocol/message.js';
 import { messages } from '../protocol/messages.js';
 import { TextFrame } from '../protocol/text-frame.js';
+import { redactPath } from '../util/redact-url.js';
 import { Pacer, type Delivery, type PacerOptions } from './pacer.js';
 import { ReadPause } from './read-pause.js';
 import type { RecentMessages } from './recent-messages.js';
@@ -63,6 +64,8 @@ export class Connection {
   readonly id = randomBytes(3).toString('hex');
   readonly connectedAt = Date.now();
   readonly path: string;
+  /** The path as logs and the dashboard show it (redactPath: no token, however it was typed). */
+  readonly shownPath: string;
   readonly endpoint: string;
   readonly query: URLSearchParams;
   readonly remoteAddress: string;
@@ -97,6 +100,7 @@ export class Connection {
     private readonly options: ConnectionOptions,
   ) {
     this.path = info.path;
+    this.shownPath = redactPath(info.path);
     this.endpoint = info.endpoint;
     this.query = info.query;
     this.remoteAddress = info.remoteAddress;
