@@ -32,3 +32,13 @@ export function suggestion(word: string, candidates: readonly string[]): string 
   const match = closestMatch(word, candidates);
   return match ? ` Did you mean "${match}"?` : '';
 }
+
+/** Refused: a non-loopback address with no tokens and no allowAnonymous. The CLI turns it into commands to paste. */
+export class OpenToNetworkError extends ConfigError {
+  constructor(readonly host: string) {
+    super(
+      `Refusing to listen on ${host} with no tokens: other machines can reach that address, so anyone could use this server. ` +
+        'Configure tokens (see docs/security.md), or set allowAnonymous if everyone who can reach it may use it (e.g. a trusted home network).',
+    );
+  }
+}

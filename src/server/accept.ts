@@ -14,7 +14,7 @@ import type { Session } from './endpoint.js';
 import type { Admitted } from './handshake.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { InboundLimits } from './inbound-limits.js';
-import { commonOptions, readQuery } from './query-options.js';
+import { commonOptions, rateOption, readQuery } from './query-options.js';
 
 export type ClientHook = (client: Client, what: 'connect' | 'disconnect') => void;
 
@@ -50,7 +50,7 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
     },
   );
   connection.grant = admitted.grant;
-  const { values, errors } = readQuery({ ...commonOptions, ...endpoint.options }, connection.query, !endpoint.acceptsAnyOption);
+  const { values, errors } = readQuery({ ...commonOptions, rate: rateOption(config.maxOutboundRate), ...endpoint.options }, connection.query, !endpoint.acceptsAnyOption);
   if (values.name) connection.name = values.name;
   if (values.rate !== undefined) errors.push(...applyRate(connection, values.rate, config));
   const about = { conn: connection.id, path: connection.path, ...params, remote: connection.remoteAddress, name: connection.name, token: admitted.grant.name };
