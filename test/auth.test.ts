@@ -92,7 +92,7 @@ test('tokens never appear in the logs', async (t) => {
 test('a non-loopback address with no tokens refuses to start unless allowAnonymous', async (t) => {
   assert.throws(
     () => createServer({ host: '0.0.0.0', port: 0, store: 'memory' }),
-    (error: unknown) => error instanceof ConfigError && /anyone could use it\. Configure tokens .* or start with --allow-anonymous/.test(error.message),
+    (error: unknown) => error instanceof ConfigError && /anyone could use this server\. Configure tokens .* or set allowAnonymous/.test(error.message),
   );
   const open = createServer({ host: '0.0.0.0', port: 0, store: 'memory', allowAnonymous: true, logLevel: 'silent' });
   await open.listen();

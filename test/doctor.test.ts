@@ -80,7 +80,7 @@ test('a raw TCP server that answers with non-HTTP bytes: a plain socket server',
 test('a plain HTTP server, 200 and 404: not a WebSocket server', async (t) => {
   const ok = await runDoctor(`ws://127.0.0.1:${await plainHttp(t, 200)}/`, fast);
   assert.equal(verdict(ok)?.id, 'upgrade');
-  assert.match(verdict(ok)?.message ?? '', /HTTP 200: a plain web server answers here, not a WebSocket server: "My homepage"/);
+  assert.match(verdict(ok)?.message ?? '', /HTTP 200: a plain web server answers here, not a WebSocket server; the server says: My homepage/);
   const missing = await runDoctor(`ws://127.0.0.1:${await plainHttp(t, 404)}/ws`, fast);
   assert.equal(verdict(missing)?.id, 'upgrade');
   assert.match(verdict(missing)?.message ?? '', /HTTP 404: nothing at \/ws takes WebSocket connections/);
@@ -148,5 +148,13 @@ test('the CLI prints the report, exits 0 when healthy, 1 on a failure, 2 on bad 
   assert.equal(report.checks.find((c) => c.status === 'fail')?.id, 'upgrade');
   const usage = await runCli(['doctor']);
   assert.equal(usage.code, 2);
-  assert.match(usage.stderr, /missing required argument 'url'/);
+  assert.match(usage.stderr, /^resobridge: Missing required argument 'url'\. See: npm run doctor -- --help\n$/);
+});
+
+test("a refused handshake shows the server's own explanation, quoted once", async (t) => {
+  const { ws } = await startServer(t);
+  const report = await runDoctor(ws('/channel/bad%20name'), fast);
+  const message = verdict(report)?.message ?? '';
+  assert.match(message, /^HTTP 400 instead of 101; the server says: "bad name" is not a valid channel name/);
+  assert.doesNotMatch(message, /""/);
 });

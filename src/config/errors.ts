@@ -86,3 +86,13 @@ function keyNear(source: string, offset: number): string {
   if (key === undefined) return '';
   return setting !== undefined && setting !== key ? ` (in "${key}" under "${setting}")` : ` (in "${key}")`;
 }
+
+/** Refused: a non-loopback address with no tokens and no allowAnonymous. The CLI turns it into commands to paste. */
+export class OpenToNetworkError extends ConfigError {
+  constructor(readonly host: string) {
+    super(
+      `Refusing to listen on ${host} with no tokens: other machines can reach that address, so anyone could use this server. ` +
+        'Configure tokens (see docs/security.md), or set allowAnonymous if everyone who can reach it may use it (e.g. a trusted home network).',
+    );
+  }
+}

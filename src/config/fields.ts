@@ -150,7 +150,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
 
 export const fields = {
-  host: text('127.0.0.1', '<address>', 'address to listen on; 0.0.0.0 lets other machines on your network connect'),
+  host: text('127.0.0.1', '<address>', 'address to listen on; 0.0.0.0 lets other machines on your network connect (with tokens, or --allow-anonymous)'),
   port: integer(0, 65535, 8778, '<port>', 'TCP port to listen on (0 picks a free one)'),
   maxMessageBytes: integer(
     128,

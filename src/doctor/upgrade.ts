@@ -45,7 +45,8 @@ export async function checkUpgrade(target: Target, address: string, timeoutMs: n
   if (outcome.kind === 'error') {
     return { check: { ...base, status: 'fail', message: `the handshake failed: ${outcome.message}`, fix: 'This does not look like a WebSocket server at this URL.' } };
   }
-  const said = outcome.body ? `: "${outcome.body}"` : '';
+  // The server's own words, as they are: they often quote a name themselves.
+  const said = outcome.body ? `; the server says: ${outcome.body}` : '';
   const status = `HTTP ${outcome.status}`;
   if (outcome.status === 404) {
     return { check: { ...base, status: 'fail', message: `${status}: nothing at ${target.path} takes WebSocket connections${said}`, fix: 'Check the path in the URL; the server\'s banner or docs list the working ones.' } };

@@ -15,7 +15,7 @@ import type { Admitted } from './handshake.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { InboundGate } from './inbound-gate.js';
 import type { InboundLimits } from './inbound-limits.js';
-import { commonOptions, readQuery } from './query-options.js';
+import { commonOptions, rateOption, readQuery } from './query-options.js';
 
 /**
  * A client over its inbound allowance for this long without a second's break is closed (1008): a backlog
@@ -65,7 +65,7 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
     },
   );
   connection.grant = admitted.grant;
-  const { values, errors } = readQuery({ ...commonOptions, ...endpoint.options }, connection.query, !endpoint.acceptsAnyOption);
+  const { values, errors } = readQuery({ ...commonOptions, rate: rateOption(config.maxOutboundRate), ...endpoint.options }, connection.query, !endpoint.acceptsAnyOption);
   if (values.name) connection.name = values.name;
   if (values.rate !== undefined) errors.push(...applyRate(connection, values.rate, config));
   const about = { conn: connection.id, path: connection.shownPath, ...params, remote: connection.remoteAddress, name: connection.name, token: admitted.grant.name };

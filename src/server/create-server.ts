@@ -26,7 +26,7 @@ import { scopedStore, type ConnectionContext, type ScopedStore } from '../app/cl
 import { commandEndpoint } from '../app/command-endpoint.js';
 import { Commands, type CommandSpec } from '../app/commands.js';
 import { customEndpoint, type EndpointHandlers } from '../app/custom-endpoint.js';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, OpenToNetworkError } from '../config/errors.js';
 import { createDashboard, DASHBOARD_DISABLED, type Dashboard } from '../dashboard/dashboard.js';
 import type { Config } from '../config/fields.js';
 import { resolveConfig } from '../config/load.js';
@@ -116,10 +116,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   const access = new Access(config.tokens);
   const browser = browserPolicy(config, access);
   if (access.open && !isLoopback(config.host) && !config.allowAnonymous) {
-    throw new ConfigError(
-      `resobridge would listen on ${config.host}, where other machines can reach it, with no tokens configured: anyone could use it. ` +
-        'Configure tokens (see docs/security.md), or start with --allow-anonymous if everyone who can reach it may use it (e.g. a trusted home network).',
-    );
+    throw new OpenToNetworkError(config.host);
   }
   const tls = readTls(config.tlsCert, config.tlsKey);
   const log = givenLogger ?? createLogger(config);
