@@ -1,8 +1,10 @@
 /** Shared test helpers: a server on a random port, and a client that queues what it receives. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import { pino } from 'pino';
 import WebSocket from 'ws';
 import { createServer, type ServerOptions } from '../src/index.js';
 
@@ -140,4 +142,16 @@ export function waitForOutput(child: ChildProcessWithoutNullStreams, pattern: Re
     child.stdout.on('data', onData);
     child.once('exit', onExit);
   });
+}
+
+/** A logger whose JSON lines the test can read, e.g. createServer({ logger }). */
+export function capturedLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
 }
