@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
+import { createResoniteClient } from '../src/index.js';
 import { DotnetClient, skipUnlessMono } from './dotnet.js';
 import { spawnCli, startServer, TestClient, waitForOutput } from './helpers.js';
 
@@ -26,7 +27,10 @@ test('echo: text comes back unchanged, and a close the client starts is answered
 test('Resonite\'s client refuses http:// URLs, and our client says the same', { skip }, async (t) => {
   const { http } = await startServer(t);
   const client = DotnetClient.start(t);
-  assert.match(await client.tryConnect(http('/echo')), /Only Uris starting with 'ws:\/\/' or 'wss:\/\/' are supported/);
+  const dotnet = await client.tryConnect(http('/echo'));
+  const sentence = /^error (Only Uris starting with 'ws:\/\/' or 'wss:\/\/' are supported)/.exec(dotnet)?.[1];
+  assert.ok(sentence, `.NET said: ${dotnet}`);
+  assert.throws(() => createResoniteClient(http('/echo')), (error: Error) => error.message.startsWith(sentence));
 });
 
 test('relay: two .NET clients and a ws client share a channel', { skip }, async (t) => {
