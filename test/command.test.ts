@@ -194,6 +194,28 @@ test('key and value size limits give clear errors', async (t) => {
   assert.equal(await ask(client, 'set|k|1234567890'), 'ok|set|k');
 });
 
+test('keys with whitespace at either end or control characters are refused, saying which character; values stay as sent', async (t) => {
+  const { client } = await api(t);
+  const rule = /\(keys may not start or end with whitespace, nor contain control characters\)$/;
+  // A trailing space after the value belongs to the value.
+  assert.equal(await ask(client, 'set|score|42 '), 'ok|set|score');
+  assert.equal(await ask(client, 'get|score'), 'value|score|42 ');
+  // An Enter after the key: refused, not a second key "score⏎".
+  const enter = await ask(client, 'get|score\n');
+  assert.match(enter, /^error\|get\|the key "score\\n" ends with a line feed \(U\+000A\): trim it/);
+  assert.match(enter, rule);
+  assert.match(await ask(client, 'set| score|1'), /^error\|set\|the key " score" starts with a space \(U\+0020\): trim it/);
+  assert.match(await ask(client, 'set|score%09|1'), /^error\|set\|the key "score\\t" ends with a tab \(U\+0009\)/);
+  assert.match(await ask(client, 'watch|a%00b'), /^error\|watch\|the key "a\\u0000b" contains a NUL character \(U\+0000\): remove it/);
+  assert.match(await ask(client, 'del|score%C2%A0'), /^error\|del\|the key "score\u00a0" ends with a no-break space \(U\+00A0\)/);
+  assert.match(await ask(client, 'incr|%1Bscore'), /^error\|incr\|the key "\\u001bscore" starts with a control character \(U\+001B\)/);
+  assert.match(await ask(client, '{"verb":"set","key":"score\\r\\n","value":"1"}'), /^error\|set\|the key "score\\r\\n" ends with a carriage return \(U\+000D\): trim it/);
+  assert.equal(await ask(client, 'keys'), 'keys||1|score', 'no second key was made');
+  // Spaces inside a key are fine; values keep whitespace and control characters exactly.
+  assert.equal(await ask(client, 'set|high score|%20two%0Alines%09'), 'ok|set|high score');
+  assert.equal(await ask(client, 'get|high score'), 'value|high score| two%0Alines\t');
+});
+
 test('help lists the verbs; help|verb tells how to use one', async (t) => {
   const { client } = await api(t);
   assert.equal(await ask(client, 'help'), 'help|ping help join leave members pub get set del keys incr watch unwatch');

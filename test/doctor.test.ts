@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatReport, runDoctor, type Check, type DoctorReport } from '../src/index.js';
 import { binaryWebSocket, closedPort, garbageTcp, plainHttp, quietWebSocket, selfSignedWss, silentTcp, socketIo } from './fixtures.js';
-import { runCli, startServer } from './helpers.js';
+import { capturedLogger, runCli, startServer } from './helpers.js';
 
 const fast = { stepTimeoutMs: 500, replyWindowMs: 300 };
 
@@ -31,6 +31,17 @@ test('a healthy resobridge gets an all-pass report', async (t) => {
   assert.match(text, /^✓ Round trip/m);
   assert.match(text, /All checks passed/);
   assert.match(text, /Dash → Debug → Web Hosts/);
+});
+
+test('the doctor ends its connection with a close handshake: the server logs 1000 from the client, not 1006', async (t) => {
+  const { logger, lines } = capturedLogger();
+  const { ws, server } = await startServer(t, { logger });
+  const report = await runDoctor(ws('/echo'));
+  assert.equal(report.ok, true);
+  await server.close();
+  const gone = lines.filter((line) => line.msg === 'disconnected');
+  assert.equal(gone.length, 2, 'the HTTP check and the round trip each open a connection');
+  for (const line of gone) assert.deepEqual([line.code, line.closedBy], [1000, 'client']);
 });
 
 test('http:// is a failure that names the ws:// URL, and the rest is still checked', async (t) => {

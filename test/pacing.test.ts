@@ -169,18 +169,17 @@ test('clients that ask for big replies and never read them are held, then closed
   }
   assert.equal(givenUp().length, attackers.length, 'each attacker is closed, with the reason in the log');
   for (const line of givenUp()) assert.ok(Number(line.queuedBytes) > maxQueuedBytes, 'the log says how much waited');
-  // Reading again, each finds its close after the replies the kernel held.
+  // The server closed each with 1008; one that did not read its close frame in time was then cut (it sees 1006).
   for (const attacker of attackers) attacker.socket.resume();
-  for (const attacker of attackers) {
-    const { code, reason } = await attacker.closed;
-    assert.equal(code, 1008);
-    assert.equal(reason, 'too slow: the client stopped reading');
-  }
+  for (const attacker of attackers) assert.ok([1006, 1008].includes((await attacker.closed).code));
   const bound = attackers.length * (2 * maxQueuedBytes + value.length + 1_024);
   assert.ok(peak <= bound, `at most ${bound} bytes waited for the attackers (2 × maxQueuedBytes each); seen ${peak}`);
   for (let wait = 0; wait < 100 && (await health()).connections > 1; wait++) await new Promise((resolve) => setTimeout(resolve, 50));
   const after = await health();
   assert.equal(after.connections, 1, 'the attackers are gone');
+  const closes = lines.filter((line) => line.msg === 'disconnected' && line.closedBy === 'server' && line.code === 1008);
+  assert.equal(closes.length, attackers.length, 'each attacker closed by the server with 1008');
+  for (const close of closes) assert.equal(close.reason, 'too slow: the client stopped reading');
   assert.equal(after.queuedBytes, 0, 'nothing waits for anyone once they left');
   assert.equal(await setter.ask('ping'), 'pong', 'the server still serves others');
 });

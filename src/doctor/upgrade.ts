@@ -6,6 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import WebSocket from 'ws';
+import { bodySummary } from '../util/body-summary.js';
 import type { Check } from './report.js';
 import type { Target } from './target.js';
 
@@ -96,7 +97,7 @@ function open(target: Target, address: string, timeoutMs: number): Promise<Opene
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
-      const done = () => resolve({ kind: 'refused', status: response.statusCode ?? 0, body: summary(body) });
+      const done = () => resolve({ kind: 'refused', status: response.statusCode ?? 0, body: bodySummary(body) });
       response.once('end', done);
       response.on('error', done);
       setTimeout(done, 500).unref();
@@ -151,9 +152,3 @@ export function looksLikeSocketIo(text: string): boolean {
 }
 
 export { SOCKET_IO_FIX };
-
-function summary(body: string): string {
-  const html = /<(!doctype|html|body|head)\b/i.test(body);
-  const text = (html ? body.replace(/<[^>]*>/g, ' ') : body).replace(/\s+/g, ' ').trim();
-  return text.length > 160 ? `${text.slice(0, 160)}…` : text;
-}

@@ -133,8 +133,7 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
     log.info(
       {
         ...about,
-        code,
-        reason: reason.toString() || undefined,
+        ...connection.closeDetails(code, reason.toString()),
         durationMs: Date.now() - connection.connectedAt,
         messagesIn: connection.messagesIn,
         messagesOut: connection.messagesOut,

@@ -56,8 +56,24 @@ const OUTBOUND_PAUSE = 'outbound';
 const STALLED_REASON = 'too slow: the client stopped reading';
 /** How often a client held for not reading is looked at again. */
 const STALL_CHECK_MS = 100;
-/** Longest wait for a client to answer our close frame before the socket is cut. */
-const CLOSE_HANDSHAKE_MS = 5_000;
+/**
+ * Longest wait for a client to answer our close frame before the socket is cut.
+ * .NET's ClientWebSocket (Resonite's) reports the close to its owner but never
+ * answers it by itself, so waiting longer only delays a shutdown: the close frame
+ * has been sent after its linger, and a client that will answer does so within a
+ * round trip.
+ */
+export const CLOSE_HANDSHAKE_MS = 1_000;
+
+/** How a connection ended, for the log. */
+export interface CloseDetails {
+  /** The code the connection closed with: the one the server sent, when the server closed it. */
+  code: number;
+  reason?: string;
+  closedBy: 'server' | 'client';
+  /** Only when the server closed: false if the client never answered the close frame (the socket was cut). */
+  clientAnsweredClose?: boolean;
+}
 
 export class Connection {
   /** Short random id, unique enough to tell connections apart in logs. */
@@ -91,6 +107,10 @@ export class Connection {
   /** While reading is held for outbound bytes: when it started, and the timer that looks again. */
   private heldSince = 0;
   private stallCheck: NodeJS.Timeout | undefined;
+  /** The close frame the server sent, if it closed this connection. */
+  private sentClose: { code: number; reason: string } | undefined;
+  /** True once the server cut the socket without a close handshake. */
+  private cut = false;
 
   private pacer: Pacer;
 
@@ -236,8 +256,9 @@ export class Connection {
     return new Promise((resolve) => {
       setTimeout(() => {
         if (this.socket.readyState === this.socket.OPEN) {
-          this.socket.close(code, truncateReason(reason));
-          // A client that never answers the close frame is cut, so its memory is freed.
+          this.sentClose = { code, reason: truncateReason(reason) };
+          this.socket.close(code, this.sentClose.reason);
+          // A client that never answers the close frame is cut, so its memory is freed and a shutdown ends.
           setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_MS).unref();
         }
         resolve();
@@ -245,8 +266,21 @@ export class Connection {
     });
   }
 
+  /**
+   * What to log about the end of this connection, from the code and reason ws
+   * reported. A client that did not answer our close frame shows up in ws as
+   * 1006 (no close received); the truth is that the server closed it with its
+   * own code and the client stayed silent.
+   */
+  closeDetails(code: number, reason: string): CloseDetails {
+    if (!this.sentClose) return { code, reason: reason || undefined, closedBy: this.cut ? 'server' : 'client' };
+    const answered = code !== 1006;
+    return { code: this.sentClose.code, reason: this.sentClose.reason || undefined, closedBy: 'server', clientAnsweredClose: answered };
+  }
+
   /** Drops the connection at once, without a close handshake (for clients that stopped answering). */
   terminate(): void {
+    this.cut = true;
     this.closing = true;
     this.pacer.stop();
     this.releaseOutbound();

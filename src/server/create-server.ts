@@ -304,7 +304,10 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     const open = [...connections];
     const gone = open.map((connection) => connection.closed);
     await Promise.all(open.map((connection) => connection.close(CloseCode.goingAway, 'server shutting down', messages.server('shutting down'))));
+    // Each connection cuts a client that does not answer its close frame (CLOSE_HANDSHAKE_MS);
+    // shutdownTimeoutMs bounds the whole wait in case something else holds a socket open.
     if (!(await within(Promise.all(gone).then(() => true), config.shutdownTimeoutMs, false))) {
+      log.warn({ connections: connections.size, shutdownTimeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out: cutting the connections still open');
       for (const connection of connections) connection.terminate();
       await Promise.all(gone);
     }
