@@ -20,8 +20,8 @@ test('command mode answers every bad message with error|… and keeps going', as
     // Control characters are just text: they reach the handler and come back as they were.
     // eslint-disable-next-line no-control-regex -- matching control characters is the point here
     ['\u0000\u0001\u0002\u001b[31m', /^error\|\u0000\u0001\u0002\u001b\[31m\|unknown command/],
-    // Keys are not: a NUL (or any control character) in a key is refused, saying which.
-    ['get|a\u0000b', /^error\|get\|the key "a\\u0000b" contains a NUL character /],
+    // A key with a control character is refused, naming it (docs/protocol.md).
+    ['get|a\u0000b', /^error\|get\|the key "a\\u0000b" contains a NUL character \(U\+0000\): remove it/],
     [`get${'|x'.repeat(10_000)}`, /^error\|get\|too many fields \(10000\)/],
     [`${'['.repeat(5_000)}`, /^error\|[[]+\|unknown command/],
     [`{"verb":"get","key":${'['.repeat(5_000)}${']'.repeat(5_000)}}`, /^error\|get\|key must be a text \(got a list\)$/],
