@@ -184,3 +184,20 @@ test('clients that ask for big replies and never read them are held, then closed
   assert.equal(after.queuedBytes, 0, 'nothing waits for anyone once they left');
   assert.equal(await setter.ask('ping'), 'pong', 'the server still serves others');
 });
+
+test('a client that reads, but asks for more than its rate sends, is held until it catches up, not closed', { timeout: 30_000 }, async (t) => {
+  const maxQueuedBytes = 256 * 1024;
+  // The shortest stall timeout: were being held for the rate taken as not reading, it would be closed.
+  const { ws, http } = await startServer(t, { maxQueuedBytes, stallTimeoutMs: 100, outboundRate: 10, outboundBurst: 1 });
+  const client = await TestClient.connect(t, ws('/api'));
+  const value = 'x'.repeat(60_000);
+  assert.equal(await client.ask(`set|big|${value}`), 'ok|set|big');
+  // 8 replies of 60 KB at 10 a second: about 420 KB wait, over the bound (reading stops) and under twice it.
+  for (let i = 0; i < 8; i++) client.send(`get#${i}|big`);
+  client.send('ping');
+  for (let i = 0; i < 8; i++) assert.equal(await client.next(), `value#${i}|big|${value}`);
+  assert.equal(await client.next(), 'pong');
+  assert.equal(client.socket.readyState, client.socket.OPEN);
+  const health = (await (await fetch(http('/healthz'))).json()) as { queuedBytes: number };
+  assert.equal(health.queuedBytes, 0);
+});
