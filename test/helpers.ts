@@ -1,10 +1,8 @@
 /** Shared test helpers: a server on a random port, and a client that queues what it receives. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
-import { pino } from 'pino';
 import WebSocket from 'ws';
 import { createServer, type ServerOptions } from '../src/index.js';
 
@@ -142,16 +140,4 @@ export function waitForOutput(child: ChildProcessWithoutNullStreams, pattern: Re
     child.stdout.on('data', onData);
     child.once('exit', onExit);
   });
-}
-
-/** A logger whose lines (parsed JSON records) the test can read; pass it as the server's `logger`. */
-export function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
 }
