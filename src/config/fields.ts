@@ -246,7 +246,7 @@ export const fields = {
     '<bytes>',
     'bytes that may wait for one client, replies included; past it the server stops reading from it, and closes it at twice this or after stallTimeoutMs',
   ),
-  stallTimeoutMs: integer(100, 600_000, 30_000, '<ms>', 'longest a client may stay over maxQueuedBytes (not reading what it is sent) before it is closed'),
+  stallTimeoutMs: integer(100, 600_000, 30_000, '<ms>', 'longest a client over maxQueuedBytes may read nothing (its socket full) before it is closed'),
   inboundRate: integer(0, 1_000_000, 100, '<per-second>', 'messages per second a client may send (with a burst of twice that); 0 = no limit'),
   inboundBytesRate: integer(0, 1024 * 1024 * 1024, 1024 * 1024, '<bytes-per-second>', 'bytes per second a client may send; 0 = no limit'),
   addressInboundRate: integer(0, 1_000_000, 500, '<per-second>', 'messages per second all clients from one address may send together; 0 = no limit'),

@@ -15,7 +15,7 @@ import type { Broker, ChannelEvent, ChannelMessage } from './broker.js';
 export interface Recipient {
   readonly name: string;
   readonly encoding: Encoding;
-  /** Channel traffic goes as 'stream': droppable (oldest first) when the client cannot keep up. */
+  /** Channel traffic goes as 'stream': droppable (oldest first, or past its age) when the client cannot keep up; a history replay as 'history' (not dropped for its age). */
   send(text: string | TextFrame, delivery: Delivery): boolean;
 }
 

@@ -43,7 +43,7 @@ export interface ConnectionOptions {
   /**
    * Bytes that may wait for this client (pacer queue and socket buffer, replies included).
    * Past it, channel messages are dropped and reading from the client stops (TCP pushes back);
-   * past twice this, or still over it after stallTimeoutMs, the client is closed.
+   * past twice this, or over it with a full socket (not reading) for stallTimeoutMs, the client is closed.
    */
   maxQueuedBytes: number;
   stallTimeoutMs: number;
@@ -104,8 +104,8 @@ export class Connection {
   /** Reading from this client, paused while any reason holds (over its inbound allowance; too much waiting for it). */
   readonly reading: ReadPause;
   private closing = false;
-  /** While reading is held for outbound bytes: when it started, and the timer that looks again. */
-  private heldSince = 0;
+  /** While reading is held for outbound bytes: since when the client has read nothing, and the timer that looks again. */
+  private stalledSince = 0;
   private stallCheck: NodeJS.Timeout | undefined;
   /** The close frame the server sent, if it closed this connection. */
   private sentClose: { code: number; reason: string } | undefined;
@@ -189,7 +189,9 @@ export class Connection {
   /**
    * More bytes wait for this client than maxQueuedBytes: its channel messages
    * go first; if that is not enough, reading from it stops until it has read
-   * half of what waits, and it is closed if it stays over (it is not reading).
+   * half of what waits. It is closed at twice the bound, or when its socket
+   * stays full (it reads nothing) for stallTimeoutMs; a client that reads but
+   * asked for more than its rate sends is only held, not closed.
    */
   private overBudget(): void {
     const limit = this.options.maxQueuedBytes;
@@ -198,11 +200,13 @@ export class Connection {
     if (this.queuedBytes <= limit || this.reading.has(OUTBOUND_PAUSE)) return;
     this.reading.hold(OUTBOUND_PAUSE);
     this.pacer.shedding = true;
-    this.heldSince = Date.now();
+    this.stalledSince = Date.now();
     this.stallCheck = setInterval(() => {
       const waiting = this.queuedBytes;
-      if (waiting > 2 * limit || Date.now() - this.heldSince > this.options.stallTimeoutMs) this.giveUp();
+      if (waiting > 2 * limit) this.giveUp();
       else if (waiting <= limit / 2) this.releaseOutbound();
+      else if (this.socket.bufferedAmount <= this.options.maxBufferedBytes) this.stalledSince = Date.now();
+      else if (Date.now() - this.stalledSince > this.options.stallTimeoutMs) this.giveUp();
     }, STALL_CHECK_MS);
     this.stallCheck.unref();
   }
@@ -217,11 +221,11 @@ export class Connection {
   /** Closes a client that does not read what it is sent; what waits for it is freed at once. */
   private giveUp(): void {
     const queuedBytes = this.queuedBytes;
-    const heldMs = this.reading.has(OUTBOUND_PAUSE) ? Date.now() - this.heldSince : 0;
+    const stalledMs = this.reading.has(OUTBOUND_PAUSE) ? Date.now() - this.stalledSince : 0;
     this.releaseOutbound();
     if (!this.isOpen) return;
     this.options.log?.warn(
-      { conn: this.id, path: this.path, remote: this.remoteAddress, queuedBytes, heldMs, maxQueuedBytes: this.options.maxQueuedBytes },
+      { conn: this.id, path: this.path, remote: this.remoteAddress, queuedBytes, stalledMs, maxQueuedBytes: this.options.maxQueuedBytes },
       `closing a client that does not read what it is sent (${STALLED_REASON})`,
     );
     void this.close(CloseCode.policyViolation, STALLED_REASON);

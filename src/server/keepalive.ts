@@ -3,6 +3,8 @@
  * when the server sends nothing for 60 s; pings count as traffic and never
  * reach the world's logic. A client is dropped only after `maxMissedPongs`
  * unanswered pings in a row, so a game hitch of a few seconds is tolerated.
+ * Only a pong counts as an answer: the ping waits behind everything sent
+ * before it, so a pong shows the client reads; its own messages do not.
  */
 import type { Connection } from './connection.js';
 

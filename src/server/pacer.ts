@@ -72,6 +72,9 @@ interface Waiting {
   gone: boolean;
 }
 
+const isLive = (waiting: Waiting) => !waiting.gone;
+const isDroppable = (waiting: Waiting) => !waiting.gone && waiting.kind !== 'value';
+
 export class Pacer {
   /** All messages ever dropped, for logs and metrics. */
   droppedTotal = 0;
@@ -118,11 +121,11 @@ export class Pacer {
   }
 
   push(frame: TextFrame | string, delivery: Delivery): void {
-    const now = this.clock.now();
-    if (this.replies.length === 0 && this.channelCount === 0 && !this.congested() && this.take(now)) {
+    if (this.replies.length === 0 && this.channelCount === 0 && !this.congested() && this.take()) {
       this.write(frame);
       return;
     }
+    const now = this.clock.now();
     const kind = typeof delivery === 'string' ? delivery : 'value';
     const key = typeof delivery === 'string' ? undefined : delivery.coalesce;
     this.enqueue(frame, kind, key, now);
@@ -170,7 +173,7 @@ export class Pacer {
     this.dropStale(now);
     if (this.channelCount >= this.options.queueLimit) {
       // Oldest channel message first; values (the current state of a key) only when there is nothing else.
-      const victim = this.channel.find((waiting) => !waiting.gone && waiting.kind !== 'value') ?? this.channel.find((waiting) => !waiting.gone);
+      const victim = this.channel.find(isDroppable) ?? this.channel.find(isLive);
       if (victim) this.remove(victim, true);
     }
     this.channel.push(item);
@@ -208,8 +211,9 @@ export class Pacer {
   }
 
   /** Takes a token if one is there (refilling by the time passed). */
-  private take(now: number): boolean {
+  private take(now?: number): boolean {
     if (this.options.rate === 0) return true;
+    now ??= this.clock.now();
     this.tokens = Math.min(this.options.burst, this.tokens + ((now - this.refilledAt) * this.options.rate) / 1000);
     this.refilledAt = now;
     if (this.tokens < 1) return false;
