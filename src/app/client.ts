@@ -3,6 +3,7 @@
  * to channels, join and leave them, watch keys, and use the store within the
  * client's namespace. Everything it joined or watched is undone when it leaves.
  */
+import { clip } from '../protocol/clip.js';
 import { mayChannel, mayWriteKeys, type Grant } from '../auth/access.js';
 import type { Hub, Membership } from '../hub/hub.js';
 import { Message } from '../protocol/message.js';
@@ -70,7 +71,7 @@ export function scopedStore(keyvalue: KeyValue, ns: string, grant?: Grant): Scop
 }
 
 export function checkChannel(channel: string): string {
-  if (!CHANNEL_NAME.test(channel)) throw new RequestError(`"${channel}" is not a valid channel name: ${CHANNEL_NAME_RULE}`);
+  if (!CHANNEL_NAME.test(channel)) throw new RequestError(`"${clip(channel)}" is not a valid channel name: ${CHANNEL_NAME_RULE}`);
   return channel;
 }
 

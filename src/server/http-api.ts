@@ -8,6 +8,7 @@
  * With tokens configured: `Authorization: Bearer <token>` or `?token=`, with the
  * same scopes as WebSocket clients (channel:<pattern> to publish, api / api:r for keys).
  */
+import { clip } from '../protocol/clip.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mayChannel, mayUse, mayWriteKeys, type Access, type Grant } from '../auth/access.js';
 import type { Hub } from '../hub/hub.js';
@@ -65,8 +66,8 @@ function authenticate(req: IncomingMessage, url: URL, access: Access): Grant | R
 }
 
 async function publishTo(channel: string, req: IncomingMessage, url: URL, grant: Grant, context: HttpApiContext): Promise<Reply> {
-  if (req.method !== 'POST') return fail(405, `use POST to publish to /publish/${channel}`);
-  if (!CHANNEL_NAME.test(channel)) return fail(400, `"${channel}" is not a valid channel name: ${CHANNEL_NAME_RULE}`);
+  if (req.method !== 'POST') return fail(405, `use POST to publish to /publish/${clip(channel)}`);
+  if (!CHANNEL_NAME.test(channel)) return fail(400, `"${clip(channel)}" is not a valid channel name: ${CHANNEL_NAME_RULE}`);
   if (!mayChannel(grant, channel, 'write')) return fail(403, `the token "${grant.name}" may not publish to channel "${channel}"`);
   const body = await readBody(req, context.maxMessageBytes);
   let text = body;
@@ -96,7 +97,7 @@ async function keyValue(key: string, req: IncomingMessage, url: URL, grant: Gran
     case 'GET':
     case 'HEAD': {
       const value = await store.get(ns, key);
-      return value === undefined ? fail(404, `no value for "${key}"`) : { status: 200, body: value };
+      return value === undefined ? fail(404, `no value for "${clip(key)}"`) : { status: 200, body: value };
     }
     case 'PUT':
     case 'DELETE': {
