@@ -77,6 +77,8 @@ export function checkChannel(channel: string): string {
 
 /** Channels one client may be in at once: enough for any world, and a bound for a misbehaving one. */
 export const MAX_CHANNELS_PER_CLIENT = 100;
+/** Keys one client may watch at once: each is a watcher the store tells of every change. */
+export const MAX_WATCHES_PER_CLIENT = 1_000;
 
 export class Client implements ConnectionContext {
   /** How `join` joins; command mode sets these from the URL. */
@@ -137,6 +139,9 @@ export class Client implements ConnectionContext {
 
   watch(key: string): void {
     if (this.watches.has(key)) return;
+    if (this.watches.size >= MAX_WATCHES_PER_CLIENT) {
+      throw new RequestError(`you watch ${MAX_WATCHES_PER_CLIENT} keys already, the most one connection may watch; unwatch one first`);
+    }
     // Only the latest value of a key matters: if the client is behind, older ones are replaced.
     const delivery = { coalesce: `value:${key}` };
     const stop = this.services.keyvalue.watch(this.ns, key, (value) =>
