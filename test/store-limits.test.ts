@@ -81,3 +81,11 @@ test('client input quoted in errors is clipped: a 15 KB ?name=, a long unknown v
   const response = await fetch(http(`/publish/${'c'.repeat(5_000)}!`), { method: 'POST', body: 'x' });
   assert.ok((await response.text()).length < 400);
 });
+
+test('over HTTP, PUT /kv past the quota answers 507 with what to do', async (t) => {
+  const { http } = await startServer(t, { maxKeysPerNamespace: 1 });
+  assert.equal((await fetch(http('/kv/a'), { method: 'PUT', body: '1' })).status, 200);
+  const refused = await fetch(http('/kv/b'), { method: 'PUT', body: '1' });
+  assert.equal(refused.status, 507);
+  assert.match(((await refused.json()) as { error: string }).error, /maxKeysPerNamespace/);
+});

@@ -9,11 +9,14 @@
  * same scopes as WebSocket clients (channel:<pattern> to publish, api / api:r for keys).
  */
 import { clip } from '../protocol/clip.js';
+import { ownCopy } from '../util/own-copy.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mayChannel, mayUse, mayWriteKeys, type Access, type Grant } from '../auth/access.js';
 import type { Hub } from '../hub/hub.js';
 import { RequestError } from '../protocol/request-error.js';
 import type { KeyValue } from '../store/keyvalue.js';
+import { QuotaError } from '../store/quota.js';
+import { StorageFailure } from '../store/store.js';
 import { CHANNEL_NAME, CHANNEL_NAME_RULE } from './endpoints/channel.js';
 import { sendJson } from './http-pages.js';
 import { NAME_RULE } from '../protocol/names.js';
@@ -44,6 +47,8 @@ export async function httpApi(req: IncomingMessage, res: ServerResponse, url: UR
   } catch (error) {
     if (error instanceof URIError) reply = fail(400, 'the path has a malformed %-escape');
     else if (error instanceof TooLarge) reply = fail(413, error.message);
+    else if (error instanceof QuotaError) reply = fail(507, error.message);
+    else if (error instanceof StorageFailure) reply = fail(503, error.message);
     else reply = error instanceof RequestError ? fail(400, error.message) : fail(500, 'the server failed to handle that; see its log');
   }
   if (typeof reply.body === 'string') {
@@ -82,7 +87,8 @@ async function publishTo(channel: string, req: IncomingMessage, url: URL, grant:
     if (typeof value !== 'string') return fail(400, 'send {"text": "…"}: "text" must be a string');
     text = value;
   }
-  const from = url.searchParams.get('name')?.slice(0, 64) || (grant.name === 'anonymous' ? 'http' : grant.name);
+  // A copy: kept in history, a slice would keep the whole (up to 16 KB) name alive.
+  const from = ownCopy(url.searchParams.get('name')?.slice(0, 64) ?? '') || (grant.name === 'anonymous' ? 'http' : grant.name);
   context.hub.publish({ type: 'message', channel, senderName: from, text });
   return { status: 200, body: { ok: true, channel } };
 }
