@@ -11,7 +11,11 @@ import { request } from 'node:http';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { connect as connectNats } from 'nats';
+import type { ChannelMessage } from '../src/hub/broker.js';
+import { Hub, MAX_HELD, type Recipient } from '../src/hub/hub.js';
 import { MemoryBroker } from '../src/hub/memory-broker.js';
+import { NatsTransport } from '../src/hub/nats-broker.js';
 import { RedisTransport } from '../src/hub/redis-broker.js';
 import { spawnCli, TestClient, waitForOutput } from './helpers.js';
 import { skipUnless } from './services.js';
@@ -163,4 +167,57 @@ test('over Redis, history keeps each channel and the cluster total within their 
   // Bigger than a channel's whole budget: delivered, not kept.
   transport.sendMessage('d', 'x'.repeat(5_000));
   assert.equal((await transport.history('d', 100)).length, 0);
+});
+
+test('live messages held back during a slow history replay are bounded: the newest MAX_HELD are sent after it', async () => {
+  class SlowHistoryBroker extends MemoryBroker {
+    answer: (history: ChannelMessage[]) => void = () => {};
+    override history(): Promise<ChannelMessage[]> {
+      return new Promise((resolve) => (this.answer = resolve));
+    }
+  }
+  const broker = new SlowHistoryBroker(100);
+  const hub = new Hub(broker);
+  const got: string[] = [];
+  const recipient: Recipient = { name: 'late', encoding: 'line', send: (text) => (got.push(typeof text === 'string' ? text : text.text), true) };
+  hub.join('c', recipient, { relay: true, echo: false, presence: false, history: 10 });
+  const sent = MAX_HELD + 100;
+  for (let i = 0; i < sent; i++) broker.onRemoteEvent({ type: 'message', channel: 'c', senderName: 'far', text: `m${i}`, id: `n1:${i}` });
+  broker.answer([]);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(got.length, MAX_HELD);
+  assert.equal(got[0], `m${sent - MAX_HELD}`);
+  assert.equal(got.at(-1), `m${sent - 1}`);
+});
+
+test('over NATS, the history stream holds at most maxHistoryBytes, and no message over maxChannelHistoryBytes', { timeout: 60_000 }, async (t) => {
+  const skip = await skipUnless('NATS', 4222);
+  if (skip) return t.skip(skip);
+  const prefix = `budget${process.pid}${Date.now()}`;
+  const transport = new NatsTransport('nats://127.0.0.1:4222', {
+    prefix,
+    node: 'n1',
+    nodeTtlMs: 5_000,
+    maxHistory: 100,
+    historyBytes: { channelBytes: 2_000, totalBytes: 20_000 },
+  });
+  await transport.connect();
+  const admin = await connectNats({ servers: 'nats://127.0.0.1:4222' });
+  const jsm = await admin.jetstreamManager();
+  t.after(async () => {
+    await transport.close();
+    for (const stream of [`${prefix}_history`, `KV_${prefix}_presence`, `KV_${prefix}_nodes`]) await jsm.streams.delete(stream).catch(() => {});
+    await admin.close();
+  });
+  for (let i = 0; i < 60; i++) transport.sendMessage(`c${i}`, 'x'.repeat(1_000));
+  transport.sendMessage('big', 'x'.repeat(3_000));
+  transport.sendMessage('last', 'done');
+  // Stored in order: once the last one is there, everything before it was stored or refused.
+  for (let i = 0; i < 100 && (await transport.history('last', 1)).length === 0; i++) await sleep(50);
+  assert.deepEqual(await transport.history('last', 1), ['done']);
+  const { state } = await jsm.streams.info(`${prefix}_history`);
+  assert.ok(state.bytes <= 20_000, `the stream holds ${state.bytes} bytes`);
+  assert.ok(state.messages < 60, `${state.messages} messages kept`);
+  assert.deepEqual(await transport.history('c59', 10), ['x'.repeat(1_000)], 'the newest are kept');
+  assert.deepEqual(await transport.history('big', 10), [], 'too big to keep');
 });

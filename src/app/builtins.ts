@@ -2,6 +2,7 @@
  * The built-in verbs of command mode, registered through the same API as
  * custom commands. docs/protocol.md has a table of them (a test keeps it true).
  */
+import { clip } from '../protocol/clip.js';
 import { messages } from '../protocol/messages.js';
 import { arg } from './args.js';
 import type { Commands } from './commands.js';
@@ -17,7 +18,7 @@ export function registerBuiltins(commands: Commands, maxHistory: number): void {
     handler: ({ command }) => {
       if (command === undefined) return messages.help(commands.verbs());
       const verb = command.trim().toLowerCase();
-      if (!commands.has(verb)) return messages.error('help', `there is no command "${command}"; send help for the list`);
+      if (!commands.has(verb)) return messages.error('help', `there is no command "${clip(command)}"; send help for the list`);
       return messages.helpVerb(verb, commands.usage(verb));
     },
   });

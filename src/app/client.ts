@@ -3,6 +3,7 @@
  * to channels, join and leave them, watch keys, and use the store within the
  * client's namespace. Everything it joined or watched is undone when it leaves.
  */
+import { clip } from '../protocol/clip.js';
 import { mayChannel, mayWriteKeys, type Grant } from '../auth/access.js';
 import type { Hub, Membership } from '../hub/hub.js';
 import { Message } from '../protocol/message.js';
@@ -70,12 +71,14 @@ export function scopedStore(keyvalue: KeyValue, ns: string, grant?: Grant): Scop
 }
 
 export function checkChannel(channel: string): string {
-  if (!CHANNEL_NAME.test(channel)) throw new RequestError(`"${channel}" is not a valid channel name: ${CHANNEL_NAME_RULE}`);
+  if (!CHANNEL_NAME.test(channel)) throw new RequestError(`"${clip(channel)}" is not a valid channel name: ${CHANNEL_NAME_RULE}`);
   return channel;
 }
 
 /** Channels one client may be in at once: enough for any world, and a bound for a misbehaving one. */
 export const MAX_CHANNELS_PER_CLIENT = 100;
+/** Keys one client may watch at once: each is a watcher the store tells of every change. */
+export const MAX_WATCHES_PER_CLIENT = 1_000;
 
 export class Client implements ConnectionContext {
   /** How `join` joins; command mode sets these from the URL. */
@@ -136,6 +139,9 @@ export class Client implements ConnectionContext {
 
   watch(key: string): void {
     if (this.watches.has(key)) return;
+    if (this.watches.size >= MAX_WATCHES_PER_CLIENT) {
+      throw new RequestError(`you watch ${MAX_WATCHES_PER_CLIENT} keys already, the most one connection may watch; unwatch one first`);
+    }
     // Only the latest value of a key matters: if the client is behind, older ones are replaced.
     const delivery = { coalesce: `value:${key}` };
     const stop = this.services.keyvalue.watch(this.ns, key, (value) =>

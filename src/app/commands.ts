@@ -2,6 +2,7 @@
  * The command registry: built-in verbs and custom ones are registered the
  * same way, so they parse, validate, reply and appear in `help` alike.
  */
+import { clip } from '../protocol/clip.js';
 import type { Message } from '../protocol/message.js';
 import { RequestError } from '../protocol/request-error.js';
 import type { Request } from '../protocol/request.js';
@@ -66,7 +67,7 @@ export class Commands {
   /** Runs a request; throws RequestError for an unknown verb or bad fields, or whatever the handler throws. */
   async run(request: Request, context: CommandContext): Promise<void> {
     const spec = this.specs.get(request.verb);
-    if (!spec) throw new RequestError(`unknown command "${request.verb}"; send help for the list of commands`);
+    if (!spec) throw new RequestError(`unknown command "${clip(request.verb)}"; send help for the list of commands`);
     const args = request.named ? this.fromNamed(request.verb, spec, request.named) : this.fromFields(request.verb, spec, request.fields ?? []);
     const reply = await spec.handler(args, context);
     if (reply === undefined) return;
@@ -99,7 +100,7 @@ export class Commands {
     const unknown = Object.keys(named).find((name) => !Object.hasOwn(args, name));
     if (unknown !== undefined) {
       const known = Object.keys(args);
-      throw new RequestError(`unknown property "${unknown}"; ${verb} takes ${known.length > 0 ? known.join(', ') : 'no properties'}`);
+      throw new RequestError(`unknown property "${clip(unknown)}"; ${verb} takes ${known.length > 0 ? known.join(', ') : 'no properties'}`);
     }
     const values: Record<string, unknown> = {};
     for (const [name, a] of Object.entries(args)) values[name] = this.read(verb, name, a, named[name]);
@@ -123,5 +124,5 @@ function preview(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object' && value !== null) return 'an object';
   const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+  return clip(text);
 }

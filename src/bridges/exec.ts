@@ -14,7 +14,7 @@ import { CloseCode } from '../server/connection.js';
 import type { Endpoint } from '../server/endpoint.js';
 import type { ExecSpec } from './bridge-spec.js';
 import { readLines } from './lines.js';
-import { endProgram, GRACE_MS, spawnProgram } from './spawn-program.js';
+import { endProgram, GRACE_MS, MAX_STDIN_BYTES, spawnProgram, writeLine } from './spawn-program.js';
 
 export function execEndpoint(spec: ExecSpec, maxMessageBytes: number, log: Logger): Endpoint {
   return {
@@ -57,7 +57,9 @@ export function execEndpoint(spec: ExecSpec, maxMessageBytes: number, log: Logge
       });
       return {
         message: (text) => {
-          child.stdin.write(`${text.replace(/\r?\n/g, ' ')}\n`);
+          if (!writeLine(child, `${text.replace(/\r?\n/g, ' ')}\n`)) {
+            connection.sendMessage(messages.error('exec', `the program is not reading its input (over ${MAX_STDIN_BYTES} bytes wait for it); this message was dropped`));
+          }
         },
         close: () => endProgram(child, GRACE_MS),
       };

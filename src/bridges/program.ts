@@ -14,7 +14,7 @@ import { Backoff } from './backoff.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import type { ProgramSpec } from './bridge-spec.js';
 import { readLines } from './lines.js';
-import { endProgram, GRACE_MS, spawnProgram } from './spawn-program.js';
+import { endProgram, GRACE_MS, spawnProgram, writeLine } from './spawn-program.js';
 
 /** A program that ran at least this long before dying starts again after the shortest delay. */
 const STABLE_MS = 10_000;
@@ -27,6 +27,8 @@ export class ProgramBridge implements Bridge {
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly board: StatusBoard;
   private stopping = false;
+  /** Lines dropped because the program stopped reading (for the log). */
+  private unread = 0;
 
   constructor(
     private readonly spec: ProgramSpec,
@@ -87,7 +89,9 @@ export class ProgramBridge implements Bridge {
 
   /** A channel message → one stdin line. */
   private toProgram({ senderName, text }: ChannelMessage): void {
-    this.child?.stdin.write(`${escapeField(senderName)}|${escapeField(text)}\n`);
+    if (!this.child || writeLine(this.child, `${escapeField(senderName)}|${escapeField(text)}\n`)) return;
+    // Told once per stall (and every 1,000 drops), not once per message.
+    if (this.unread++ % 1_000 === 0) this.log.warn({ bridge: this.name, dropped: this.unread }, 'bridge program is not reading its input; channel messages for it are dropped');
   }
 
   /** One stdout line → the channel, or `@<name>|<text>` → those members only. */

@@ -14,6 +14,20 @@ export function spawnProgram(command: string, env: Record<string, string>): Chil
   return child;
 }
 
+/**
+ * Most bytes that may wait for a program to read its stdin. A program that
+ * stops reading would otherwise have every line for it held in the server's
+ * memory; past this, lines for it are dropped.
+ */
+export const MAX_STDIN_BYTES = 1024 * 1024;
+
+/** Writes a line to the program's stdin, unless too much waits unread already; false when it was dropped. */
+export function writeLine(child: ChildProcessWithoutNullStreams, line: string): boolean {
+  if (child.stdin.writableLength > MAX_STDIN_BYTES) return false;
+  child.stdin.write(line);
+  return true;
+}
+
 /** How long a program has after EOF on stdin before it is sent SIGTERM. */
 export const GRACE_MS = 2_000;
 

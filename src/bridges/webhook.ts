@@ -7,7 +7,7 @@
  * `attempts` tries, or a 4xx that retrying cannot fix, or when the bounded
  * queue overflows, the message is appended to the dead-letter file (JSON lines).
  */
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Hub, Membership } from '../hub/hub.js';
@@ -17,6 +17,10 @@ import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import type { WebhookSpec } from './bridge-spec.js';
 
 const TIMEOUT_MS = 5_000;
+/** The dead-letter file stops growing here (a webhook that is down for long, a flooded channel): the disk is not filled. */
+export const MAX_DEAD_LETTER_BYTES = 64 * 1024 * 1024;
+/** Dead-letter writes in flight at once; past it (a disk slower than the flood) messages are only counted as lost. */
+const MAX_BURYING = 64;
 
 export class WebhookBridge implements Bridge {
   private readonly name: string;
@@ -29,6 +33,12 @@ export class WebhookBridge implements Bridge {
   private wake: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly board: StatusBoard;
+  /** Size of the dead-letter file as written so far (read from the disk on first use). */
+  private deadLetterBytes: number | undefined;
+  private sizeReadAt = 0;
+  private burying = 0;
+  /** Messages neither delivered nor written to the dead-letter file (it was full, or writes could not keep up). */
+  private lost = 0;
 
   constructor(
     private readonly spec: WebhookSpec,
@@ -121,12 +131,30 @@ export class WebhookBridge implements Bridge {
   }
 
   private async bury(body: Record<string, unknown>, why: string): Promise<void> {
+    const line = `${JSON.stringify({ time: new Date().toISOString(), url: this.spec.url, why, body })}\n`;
+    // Full: its size is read from the disk again now and then (someone may have moved it away).
+    if ((this.deadLetterBytes ?? 0) + Buffer.byteLength(line) > MAX_DEAD_LETTER_BYTES && Date.now() - this.sizeReadAt > 10_000) this.deadLetterBytes = undefined;
+    if (this.burying >= MAX_BURYING || (this.deadLetterBytes ?? 0) + Buffer.byteLength(line) > MAX_DEAD_LETTER_BYTES) {
+      // Told once per 1,000 lost, not once per message.
+      if (this.lost++ % 1_000 === 0) {
+        this.log.error({ bridge: this.name, lost: this.lost, deadLetter: this.deadLetter }, `webhook messages lost: the dead-letter file is full (${MAX_DEAD_LETTER_BYTES} bytes) or cannot keep up; move it away to keep more`);
+      }
+      return;
+    }
     this.log.warn({ bridge: this.name, why, deadLetter: this.deadLetter }, 'webhook message not delivered; written to the dead-letter file');
+    this.burying++;
     try {
       await mkdir(dirname(this.deadLetter), { recursive: true });
-      await appendFile(this.deadLetter, `${JSON.stringify({ time: new Date().toISOString(), url: this.spec.url, why, body })}\n`);
+      if (this.deadLetterBytes === undefined) {
+        this.sizeReadAt = Date.now();
+        this.deadLetterBytes = await stat(this.deadLetter).then((file) => file.size, () => 0);
+      }
+      this.deadLetterBytes += Buffer.byteLength(line);
+      await appendFile(this.deadLetter, line);
     } catch (error) {
       this.log.error({ bridge: this.name, err: error }, 'cannot write the webhook dead-letter file');
+    } finally {
+      this.burying--;
     }
   }
 }

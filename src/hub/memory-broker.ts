@@ -7,6 +7,7 @@
  * Accounting is per message (no scans): a publish costs O(1) map work plus
  * whatever it evicts.
  */
+import { ownCopy } from '../util/own-copy.js';
 import { count, names, type Broker, type ChannelEvent, type ChannelMessage, type KeyChange, type MemberCounts } from './broker.js';
 
 /** What one kept message is counted as: its characters plus the object around them (about what it costs the heap). */
@@ -113,7 +114,9 @@ export class MemoryBroker implements Broker {
     return history;
   }
 
-  private create(channel: string): History {
+  private create(name: string): History {
+    // The key outlives the message it came with: it must not keep that message's whole line alive.
+    const channel = ownCopy(name);
     const history: History = { messages: [], bytes: 0 };
     this.histories.set(channel, history);
     this.latest = channel;

@@ -4,6 +4,7 @@
  * is always the last field, so a world can take "everything after the last
  * separator it cares about".
  */
+import { clip } from './clip.js';
 import { Message } from './message.js';
 import type { Value } from './values.js';
 
@@ -35,8 +36,8 @@ export const messages = {
   /** `help`: the verbs, space-separated; `help|<verb>`: how to use it. */
   help: (verbs: readonly string[]) => new Message('help', [['verbs', verbs.join(' ')]]),
   helpVerb: (verb: string, usage: string) => new Message('help', [['verb', verb], ['usage', usage]]),
-  /** Something was wrong: `error|<verb or topic>|<what, and what to send instead>`. */
-  error: (topic: string, text: string) => new Message('error', [['topic', topic], ['text', text]]),
+  /** Something was wrong: `error|<verb or topic>|<what, and what to send instead>` (a topic from the client, e.g. an unknown verb, is clipped). */
+  error: (topic: string, text: string) => new Message('error', [['topic', clip(topic)], ['text', text]]),
   /** Messages to this client were dropped because it could not keep up (pacing): `dropped|<count>`. */
   dropped: (count: number) => new Message('dropped', [['count', count]]),
   /** A line a bridged program wrote to stderr (when its bridge sends them to the client). */

@@ -4,6 +4,7 @@
  * prefer to build JSON. Either may carry a request id, `verb#id|…` or
  * `"id":…`, that the reply repeats. Never throws.
  */
+import { clip } from './clip.js';
 import { parseLine } from './line.js';
 
 export interface Request {
@@ -34,7 +35,7 @@ function parseText(text: string): ParsedRequest {
   const verb = (hash < 0 ? head : head.slice(0, hash)).trim().toLowerCase();
   const id = hash < 0 ? undefined : head.slice(hash + 1);
   if (verb === '') return { ok: false, topic: 'request', error: 'the command is missing before the first |; e.g. get|score' };
-  if (id !== undefined && !ID.test(id)) return { ok: false, topic: verb, error: `bad request id "${id}": ${ID_RULE}` };
+  if (id !== undefined && !ID.test(id)) return { ok: false, topic: verb, error: `bad request id "${clip(id)}": ${ID_RULE}` };
   return { ok: true, request: { verb, id, fields } };
 }
 
@@ -43,7 +44,7 @@ function parseJson(text: string): ParsedRequest {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    return { ok: false, topic: 'json', error: `not valid JSON (${(error as Error).message}); send e.g. {"verb":"get","key":"score"}` };
+    return { ok: false, topic: 'json', error: `not valid JSON (${clip((error as Error).message, 200)}); send e.g. {"verb":"get","key":"score"}` };
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return { ok: false, topic: 'json', error: 'send a JSON object, e.g. {"verb":"get","key":"score"}' };
@@ -54,7 +55,7 @@ function parseJson(text: string): ParsedRequest {
   }
   const lower = verb.trim().toLowerCase();
   if (id !== undefined && !((typeof id === 'string' || typeof id === 'number') && ID.test(String(id)))) {
-    return { ok: false, topic: lower, error: `bad request id ${JSON.stringify(id)}: ${ID_RULE}` };
+    return { ok: false, topic: lower, error: `bad request id ${clip(JSON.stringify(id) ?? String(id))}: ${ID_RULE}` };
   }
   return { ok: true, request: { verb: lower, id: id === undefined ? undefined : String(id), named } };
 }

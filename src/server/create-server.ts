@@ -330,7 +330,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       return address && typeof address === 'object' ? address : null;
     },
     async listen() {
-      const store = await openStore(config.store);
+      const store = await openStore(config.store, { maxKeysPerNamespace: config.maxKeysPerNamespace, maxBytes: config.maxStoreBytes });
       keyvalue = new KeyValue(
         store,
         { maxKeyBytes: config.maxKeyBytes, maxValueBytes: config.maxValueBytes, maxKeysListed: MAX_KEYS_LISTED },

@@ -10,12 +10,16 @@
  * Each request takes from its address's inbound allowance (addressInboundRate), shared
  * with that address's WebSocket messages; over it: 429 with Retry-After.
  */
+import { clip } from '../protocol/clip.js';
+import { ownCopy } from '../util/own-copy.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { mayChannel, mayUse, mayWriteKeys, type Access, type Grant } from '../auth/access.js';
 import type { Hub } from '../hub/hub.js';
 import { RequestError } from '../protocol/request-error.js';
 import type { KeyValue } from '../store/keyvalue.js';
+import { QuotaError } from '../store/quota.js';
+import { StorageFailure } from '../store/store.js';
 import { CHANNEL_NAME, CHANNEL_NAME_RULE } from './endpoints/channel.js';
 import { sendJson } from './http-pages.js';
 import { NAME_RULE } from '../protocol/names.js';
@@ -71,6 +75,8 @@ export async function httpApi(req: IncomingMessage, res: ServerResponse, url: UR
   } catch (error) {
     if (error instanceof URIError) reply = fail(400, 'the path has a malformed %-escape');
     else if (error instanceof TooLarge) reply = fail(413, error.message);
+    else if (error instanceof QuotaError) reply = fail(507, error.message);
+    else if (error instanceof StorageFailure) reply = fail(503, error.message);
     else if (error instanceof RequestError) reply = fail(400, error.message);
     else {
       context.log.error({ err: error, method: req.method, path: redactPath(url.pathname) }, 'http request failed');
@@ -116,8 +122,8 @@ function authenticate(req: IncomingMessage, url: URL, access: Access): Grant | R
 }
 
 async function publishTo(channel: string, req: IncomingMessage, url: URL, grant: Grant, context: HttpApiContext): Promise<Reply> {
-  if (req.method !== 'POST') return fail(405, `use POST to publish to /publish/${channel}`);
-  if (!CHANNEL_NAME.test(channel)) return fail(400, `"${channel}" is not a valid channel name: ${CHANNEL_NAME_RULE}`);
+  if (req.method !== 'POST') return fail(405, `use POST to publish to /publish/${clip(channel)}`);
+  if (!CHANNEL_NAME.test(channel)) return fail(400, `"${clip(channel)}" is not a valid channel name: ${CHANNEL_NAME_RULE}`);
   if (!mayChannel(grant, channel, 'write')) {
     return fail(403, `the token "${grant.name}" may not publish to channel "${channel}": it needs the scope "channel:${channel}" (or a pattern that matches it) in its allow list`);
   }
@@ -134,7 +140,8 @@ async function publishTo(channel: string, req: IncomingMessage, url: URL, grant:
     if (typeof value !== 'string') return fail(400, 'send {"text": "…"}: "text" must be a string');
     text = value;
   }
-  const from = url.searchParams.get('name')?.slice(0, 64) || (grant.name === 'anonymous' ? 'http' : grant.name);
+  // A copy: kept in history, a slice would keep the whole (up to 16 KB) name alive.
+  const from = ownCopy(url.searchParams.get('name')?.slice(0, 64) ?? '') || (grant.name === 'anonymous' ? 'http' : grant.name);
   context.hub.publish({ type: 'message', channel, senderName: from, text });
   return { status: 200, body: { ok: true, channel } };
 }
@@ -149,7 +156,7 @@ async function keyValue(key: string, req: IncomingMessage, url: URL, grant: Gran
     case 'GET':
     case 'HEAD': {
       const value = await store.get(ns, key);
-      return value === undefined ? fail(404, `no value for "${key}"`) : { status: 200, body: value };
+      return value === undefined ? fail(404, `no value for "${clip(key)}"`) : { status: 200, body: value };
     }
     case 'PUT':
     case 'DELETE': {

@@ -4,6 +4,7 @@
  * refuses the connection: the client gets a text `error|query|…` after
  * connecting and the option keeps its default.
  */
+import { clip } from '../protocol/clip.js';
 import { BOOLEAN_WORDS, parseBoolean, parseInteger } from '../config/text-values.js';
 import { NAME, NAME_RULE } from '../protocol/names.js';
 
@@ -111,12 +112,12 @@ export function readQuery<S extends Record<string, QueryOption<unknown>>>(
     const spec = Object.hasOwn(specs, key) ? specs[key] : undefined;
     if (!spec) {
       if (!strict) continue;
-      errors.push(`unknown option "${key}"; this endpoint understands ${Object.keys(specs).join(', ')}`);
+      errors.push(`unknown option "${clip(key)}"; this endpoint understands ${Object.keys(specs).join(', ')}`);
       continue;
     }
     const result = spec.read(text);
     if ('value' in result) values[key] = result.value;
-    if ('error' in result) errors.push(`${key} ${result.error} (got "${text}")`);
+    if ('error' in result) errors.push(`${key} ${result.error} (got "${clip(text)}")`);
   }
   return { values: values as QueryValues<S>, errors };
 }

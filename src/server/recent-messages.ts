@@ -28,7 +28,7 @@ export class RecentMessages {
     const slot = this.next % this.capacity;
     this.times[slot] = Date.now();
     this.directions[slot] = direction;
-    this.frames[slot] = frame;
+    this.frames[slot] = kept(frame);
     this.next++;
   }
 
@@ -52,4 +52,17 @@ export class RecentMessages {
 
 export function shown(text: string): string {
   return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}…` : text;
+}
+
+/**
+ * What a slot holds: small messages as they are (no copy: the common case),
+ * big ones as a copy of what is shown, so the ring holds at most about
+ * capacity × SHOWN_CHARS per connection, not capacity × maxMessageBytes.
+ * (A slice of a string would keep the whole string alive; a copy does not.)
+ */
+function kept(frame: string | TextFrame): string | TextFrame {
+  const size = typeof frame === 'string' ? frame.length : frame.bytes.length;
+  if (size <= SHOWN_CHARS) return frame;
+  const text = typeof frame === 'string' ? frame : frame.bytes.subarray(0, SHOWN_CHARS * 4).toString('utf8');
+  return Buffer.from(shown(text), 'utf8').toString('utf8');
 }

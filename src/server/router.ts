@@ -1,4 +1,5 @@
 /** Finds the endpoint for a URL path. */
+import { clip } from '../protocol/clip.js';
 import type { Endpoint } from './endpoint.js';
 
 export type Route =
@@ -14,5 +15,5 @@ export function route(endpoints: readonly Endpoint[], pathname: string): Route {
     if (match) return match;
   }
   const known = endpoints.map((endpoint) => endpoint.path).join(', ');
-  return { status: 404, reason: `There is no WebSocket endpoint at ${pathname}. This server has: ${known}.` };
+  return { status: 404, reason: `There is no WebSocket endpoint at ${clip(pathname)}. This server has: ${known}.` };
 }

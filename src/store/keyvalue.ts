@@ -1,11 +1,13 @@
 /**
- * The store as commands, apps and bridges use it: size limits checked once,
- * and watchers told of every change, whoever made it.
+ * The store as commands, apps and bridges use it: size limits and what a
+ * store can keep checked once, before any driver sees it; driver failures
+ * turned into StorageFailure; watchers told of every change, whoever made it.
  */
+import { clip } from '../protocol/clip.js';
 import { keyProblem } from '../protocol/names.js';
 import { formatNumber } from '../protocol/values.js';
 import { RequestError } from '../protocol/request-error.js';
-import { NotANumberError, type Store } from './store.js';
+import { NotANumberError, StorageFailure, type Store } from './store.js';
 
 export interface KeyValueLimits {
   maxKeyBytes: number;
@@ -37,6 +39,10 @@ export class KeyValue {
     const started = performance.now();
     try {
       return await run();
+    } catch (error) {
+      // Ours (quota, not a number) say what to do; anything else is the driver's and stays in the log.
+      if (error instanceof RequestError || error instanceof NotANumberError) throw error;
+      throw new StorageFailure(error);
     } finally {
       this.observe(operation, (performance.now() - started) / 1000);
     }
@@ -48,6 +54,7 @@ export class KeyValue {
     if (bytes > this.limits.maxValueBytes) {
       throw new RequestError(`the value is ${bytes} bytes; this server keeps values of up to ${this.limits.maxValueBytes} bytes`);
     }
+    checkStorable('value', value);
     await this.timed('set', () => this.store.set(ns, key, value));
     this.notify(ns, key, value);
   }
@@ -68,7 +75,7 @@ export class KeyValue {
     try {
       next = await this.timed('incr', () => this.store.incr(ns, key, by));
     } catch (error) {
-      if (error instanceof NotANumberError) throw new RequestError(`cannot add to "${key}": ${error.message}`);
+      if (error instanceof NotANumberError) throw new RequestError(`cannot add to "${clip(key)}": ${error.message}`);
       throw error;
     }
     this.notify(ns, key, formatNumber(next));
@@ -105,8 +112,21 @@ export class KeyValue {
     }
     const problem = keyProblem(key);
     if (problem) throw new RequestError(problem);
+    checkStorable('key', key);
     return key;
   }
+}
+
+/**
+ * Text every driver can keep as it is: no NUL (PostgreSQL's text cannot hold
+ * it; SQLite's text functions stop at it) and no lone UTF-16 surrogate (it
+ * would be stored as U+FFFD, silently changed).
+ */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+function checkStorable(what: 'key' | 'value', text: string): void {
+  if (text.includes('\u0000')) throw new RequestError(`the ${what} contains a NUL character (character code 0), which the store cannot keep; remove it`);
+  if (LONE_SURROGATE.test(text)) throw new RequestError(`the ${what} contains a lone UTF-16 surrogate (half of a character), which the store cannot keep; send whole characters`);
 }
 
 const watchId = (ns: string, key: string): string => `${ns}\u0000${key}`;

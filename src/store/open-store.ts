@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { MemoryStore } from './memory-store.js';
 import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
+import type { StoreQuota } from './quota.js';
 import type { Store } from './store.js';
 import { DEFAULT_SQLITE_PATH } from './store-setting.js';
 
@@ -11,13 +12,13 @@ export class StoreError extends Error {
   override name = 'StoreError';
 }
 
-export async function openStore(setting: string): Promise<Store> {
+export async function openStore(setting: string, quota?: StoreQuota): Promise<Store> {
   try {
-    if (setting === 'memory') return new MemoryStore();
+    if (setting === 'memory') return new MemoryStore(quota);
     if (setting === 'sqlite' || setting.startsWith('sqlite:')) {
-      return new SqliteStore(resolve(setting.slice('sqlite:'.length) || DEFAULT_SQLITE_PATH));
+      return new SqliteStore(resolve(setting.slice('sqlite:'.length) || DEFAULT_SQLITE_PATH), quota);
     }
-    return await PostgresStore.open(setting);
+    return await PostgresStore.open(setting, quota);
   } catch (error) {
     throw new StoreError(`Cannot open the store "${setting}": ${(error as Error).message}. ${hint(setting)}`);
   }

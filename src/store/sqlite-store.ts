@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { formatNumber } from '../protocol/values.js';
+import { NO_QUOTA, Usage, type StoreQuota } from './quota.js';
 import { addTo, type Store } from './store.js';
 
 export class SqliteStore implements Store {
@@ -14,8 +15,10 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly incrTransaction;
+  /** Counted here, in the process that owns the file: one scan when it opens, then per write. */
+  private readonly usage: Usage;
 
-  constructor(path: string) {
+  constructor(path: string, quota: StoreQuota = NO_QUOTA) {
     mkdirSync(dirname(path), { recursive: true });
     this.description = `sqlite at ${path}`;
     this.db = new Database(path);
@@ -27,20 +30,35 @@ export class SqliteStore implements Store {
       updated_at INTEGER NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID`);
     this.statements = {
       get: this.db.prepare<[string, string], { value: string }>('SELECT value FROM kv WHERE ns = ? AND key = ?'),
+      size: this.db.prepare<[string, string], { bytes: number }>('SELECT length(CAST(value AS BLOB)) AS bytes FROM kv WHERE ns = ? AND key = ?'),
+      deleteReturning: this.db.prepare<[string, string], { bytes: number }>(
+        'DELETE FROM kv WHERE ns = ? AND key = ? RETURNING length(CAST(value AS BLOB)) AS bytes',
+      ),
       set: this.db.prepare<[string, string, string, number]>(
         'INSERT INTO kv (ns, key, value, updated_at) VALUES (?, ?, ?, ?) ' +
           'ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
       ),
-      delete: this.db.prepare<[string, string]>('DELETE FROM kv WHERE ns = ? AND key = ?'),
       keys: this.db.prepare<[string, string, string, number], { key: string }>(
         'SELECT key FROM kv WHERE ns = ? AND substr(key, 1, length(?)) = ? ORDER BY key LIMIT ?',
       ),
     };
     this.incrTransaction = this.db.transaction((ns: string, key: string, by: number) => {
       const next = addTo(this.statements.get.get(ns, key)?.value, by);
-      this.statements.set.run(ns, key, formatNumber(next), Date.now());
+      this.put(ns, key, formatNumber(next));
       return next;
     });
+    this.usage = new Usage(quota);
+    const sizes = this.db.prepare<[], { ns: string; keys: number; bytes: number }>(
+      'SELECT ns, count(*) AS keys, sum(length(CAST(ns AS BLOB)) + length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))) AS bytes FROM kv GROUP BY ns',
+    );
+    for (const { ns, keys, bytes } of sizes.iterate()) this.usage.seed(ns, keys, bytes);
+  }
+
+  /** Writes within the quota (a QuotaError otherwise). Synchronous: nothing else runs between the check and the write. */
+  private put(ns: string, key: string, value: string): void {
+    const change = this.usage.check(ns, key, value, this.statements.size.get(ns, key)?.bytes);
+    this.statements.set.run(ns, key, value, Date.now());
+    this.usage.record(change);
   }
 
   async get(ns: string, key: string): Promise<string | undefined> {
@@ -48,11 +66,13 @@ export class SqliteStore implements Store {
   }
 
   async set(ns: string, key: string, value: string): Promise<void> {
-    this.statements.set.run(ns, key, value, Date.now());
+    this.put(ns, key, value);
   }
 
   async delete(ns: string, key: string): Promise<boolean> {
-    return this.statements.delete.run(ns, key).changes > 0;
+    const deleted = this.statements.deleteReturning.get(ns, key);
+    if (deleted) this.usage.removed(ns, key, deleted.bytes);
+    return deleted !== undefined;
   }
 
   async keys(ns: string, prefix: string, limit: number): Promise<string[]> {

@@ -4,6 +4,7 @@
  * server nodes). Values are text; `ns` keeps worlds' keys apart.
  * Size limits and watching live in KeyValue, once for every driver.
  */
+import { clip } from '../protocol/clip.js';
 
 export interface Store {
   /** What and where, for the banner and logs, e.g. `sqlite at data/resobridge.db`. */
@@ -19,6 +20,19 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/**
+ * The store itself failed (a driver error: the database is away, full, …).
+ * Clients are told only this; the driver's own text, which may quote their
+ * input or the database's insides, goes to the server's log (as `cause`).
+ */
+export class StorageFailure extends Error {
+  override name = 'StorageFailure';
+
+  constructor(cause: unknown) {
+    super('storage failed; try again in a moment (the server has logged why)', { cause });
+  }
+}
+
 /** A stored value that incr cannot add to. */
 export class NotANumberError extends Error {
   override name = 'NotANumberError';
@@ -29,7 +43,7 @@ const NUMBER = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
 /** The next value for incr, the same for every driver. */
 export function addTo(current: string | undefined, by: number): number {
   if (current === undefined) return by;
-  if (!NUMBER.test(current)) throw new NotANumberError(`its value "${current.slice(0, 40)}" is not a number`);
+  if (!NUMBER.test(current)) throw new NotANumberError(`its value "${clip(current, 40)}" is not a number`);
   const next = Number(current) + by;
   // Past 2^53 a double no longer counts by one: refuse rather than round.
   if (!(Math.abs(Number(current)) <= Number.MAX_SAFE_INTEGER && Math.abs(next) <= Number.MAX_SAFE_INTEGER)) {

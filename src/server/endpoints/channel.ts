@@ -1,4 +1,5 @@
 import { mayChannel } from '../../auth/access.js';
+import { clip } from '../../protocol/clip.js';
 import type { Hub } from '../../hub/hub.js';
 import { messages } from '../../protocol/messages.js';
 import { NAME, NAME_RULE } from '../../protocol/names.js';
@@ -48,7 +49,7 @@ function matchChannel(pathname: string): PathMatch {
     name = raw;
   }
   if (!CHANNEL_NAME.test(name)) {
-    return { status: 400, reason: `"${name}" is not a valid channel name. A channel name is ${CHANNEL_NAME_RULE}.` };
+    return { status: 400, reason: `"${clip(name)}" is not a valid channel name. A channel name is ${CHANNEL_NAME_RULE}.` };
   }
   return { params: { channel: name } };
 }

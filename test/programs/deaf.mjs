@@ -1,0 +1,2 @@
+// Never reads its stdin; stays until it is ended.
+setInterval(() => {}, 1_000);
