@@ -15,7 +15,11 @@ export type Job =
   | { kind: 'publishers'; urls: string[]; window: number; size: number }
   | { kind: 'idle'; url: string; connections: number; concurrency: number }
   | { kind: 'storm'; url: string; connections: number; concurrency: number }
-  | { kind: 'command'; url: string; connections: number; inFlight: number };
+  | { kind: 'command'; url: string; connections: number; inFlight: number }
+  /** Flooders: each connection from its own loopback address (127.0.0.<firstAddress + i>), sending as fast as its socket takes it. */
+  | { kind: 'flood'; url: string; connections: number; firstAddress: number; size: number }
+  /** A well-behaved client, as a world or an app would be: one request at a time, at most one per `intervalMs`. */
+  | { kind: 'steady'; url: string; intervalMs: number; size: number };
 
 export interface WorkerResult {
   /** Replies (echo, command) or deliveries (fan-out, publishers) between go and stop. */
@@ -25,4 +29,6 @@ export interface WorkerResult {
   /** For storm: how long opening all connections took. */
   stormMs: number;
   histogram: Uint32Array;
+  /** Messages sent without waiting for an answer (flood). */
+  sent: number;
 }

@@ -12,6 +12,8 @@ export interface Outcome {
   p50: number;
   p99: number;
   stormMs: number;
+  /** Messages the flooders sent, per second. */
+  sentPerSecond: number;
   /** Server CPU time during the measured window, in ms (when its pid was given). */
   serverCpuMs?: number;
   elapsedMs: number;
@@ -63,6 +65,7 @@ export async function runJobs(jobs: Job[], { durationMs, warmupMs, serverPid, wh
       p50,
       p99,
       stormMs: Math.max(...outcomes.map((outcome) => outcome.stormMs)),
+      sentPerSecond: outcomes.reduce((sum, outcome) => sum + outcome.sent, 0) / elapsed,
       serverCpuMs,
       elapsedMs,
     };

@@ -74,34 +74,68 @@ const number = (value: number | undefined, digits = 0) =>
 
 export function formatScenario(report: ScenarioReport): string {
   const ours = report.results.find((result) => result.target === REFERENCE);
-  const idle = report.id === 'idle';
-  const header = idle
-    ? ['server', 'KiB/conn', 'keepalive ms/round', 'connections', 'resobridge ×']
-    : ['server', report.unit, 'p50 ms', 'p99 ms', 'server CPU', 'per CPU-s', 'resobridge ×', 'per CPU-s ×'];
-  const rows = report.results.map((result) => {
-    const ratio = idle
-      ? ours?.rssPerConnectionKiB !== undefined && result.rssPerConnectionKiB ? ours.rssPerConnectionKiB / result.rssPerConnectionKiB : undefined
-      : ours?.perSecond !== undefined && result.perSecond ? ours.perSecond / result.perSecond : undefined;
-    const shown = (value: number | undefined) => (result.target === REFERENCE || value === undefined ? '' : `${number(value, 2)}×`);
-    const capacity = ours?.perCpuSecond && result.perCpuSecond ? ours.perCpuSecond / result.perCpuSecond : undefined;
-    return idle
-      ? [result.label, number(result.rssPerConnectionKiB, 1), number(result.keepaliveMsPerRound, 1), number(result.connections), shown(ratio)]
-      : [
-          result.label,
-          number(result.perSecond),
-          number(result.p50, 2),
-          number(result.p99, 2),
-          result.serverCpuPercent === undefined ? '-' : `${number(result.serverCpuPercent)}%`,
-          number(result.perCpuSecond),
-          shown(ratio),
-          shown(capacity),
-        ];
-  });
+  const { header, rows } = report.id === 'idle' ? idleTable(report, ours) : report.id === 'flood' ? floodTable(report, ours) : throughputTable(report, ours);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('   ');
   const failures = report.results.filter((result) => result.failures).map((result) => `${result.label}: ${result.failures} failed connections`);
   return [`\n${report.title}`, `  ${line(header)}`, ...rows.map((row) => `  ${line(row)}`), ...failures.map((text) => `  ! ${text}`)].join('\n');
 }
+
+
+type Result = ScenarioReport['results'][number];
+type Table = { header: string[]; rows: string[][] };
+
+/** `ours / theirs` as a cell, blank on resobridge's own row. */
+const ratioCell = (result: Result, ours: number | undefined, theirs: number | undefined) =>
+  result.target === REFERENCE || ours === undefined || !theirs ? '' : `${number(ours / theirs, 2)}×`;
+
+function idleTable(report: ScenarioReport, ours: Result | undefined): Table {
+  return {
+    header: ['server', 'KiB/conn', 'keepalive ms/round', 'connections', 'resobridge ×'],
+    rows: report.results.map((result) => [
+      result.label,
+      number(result.rssPerConnectionKiB, 1),
+      number(result.keepaliveMsPerRound, 1),
+      number(result.connections),
+      ratioCell(result, ours?.rssPerConnectionKiB, result.rssPerConnectionKiB),
+    ]),
+  };
+}
+
+/** The flood scenario is about the well-behaved client's latency: its ratios are of p50 and p99 (lower is better). */
+function floodTable(report: ScenarioReport, ours: Result | undefined): Table {
+  return {
+    header: ['server', report.unit, 'p50 ms', 'p99 ms', 'flood msg/s', 'server CPU', 'p50 ×', 'p99 ×'],
+    rows: report.results.map((result) => [
+      result.label,
+      number(result.perSecond),
+      number(result.p50, 2),
+      number(result.p99, 2),
+      number(result.floodPerSecond),
+      cpuCell(result),
+      ratioCell(result, ours?.p50, result.p50),
+      ratioCell(result, ours?.p99, result.p99),
+    ]),
+  };
+}
+
+function throughputTable(report: ScenarioReport, ours: Result | undefined): Table {
+  return {
+    header: ['server', report.unit, 'p50 ms', 'p99 ms', 'server CPU', 'per CPU-s', 'resobridge ×', 'per CPU-s ×'],
+    rows: report.results.map((result) => [
+      result.label,
+      number(result.perSecond),
+      number(result.p50, 2),
+      number(result.p99, 2),
+      cpuCell(result),
+      number(result.perCpuSecond),
+      ratioCell(result, ours?.perSecond, result.perSecond),
+      ratioCell(result, ours?.perCpuSecond, result.perCpuSecond),
+    ]),
+  };
+}
+
+const cpuCell = (result: Result) => (result.serverCpuPercent === undefined ? '-' : `${number(result.serverCpuPercent)}%`);
 
 export function formatGoals(goals: GoalResult[]): string {
   if (goals.length === 0) return '';

@@ -19,6 +19,8 @@ export interface Figures {
   serverCpuPercent?: number;
   /** Messages per second of server CPU: capacity, independent of how hard the load generator could push. */
   perCpuSecond?: number;
+  /** Flood messages sent per second (the flood scenario). */
+  floodPerSecond?: number;
 }
 
 /** The figures every throughput scenario reports. */
@@ -210,6 +212,28 @@ const command: Scenario = {
   },
 };
 
+/**
+ * A well-behaved client (one echo at a time, at most 50 a second: within every default limit) while 50 flooders,
+ * each from its own loopback address, send to the echo endpoint as fast as they can. resobridge keeps its default
+ * limits; the minimal ws server has none. The figures are the well-behaved client's latency (p50, p99).
+ */
+const flood: Scenario = {
+  id: 'flood',
+  title: 'flood: a well-behaved client (≤ 50 echoes/s, 64 B) while 50 addresses flood the server; resobridge with default limits',
+  unit: 'echoes/s',
+  quick: true,
+  applies: (target) => target.name === 'resobridge' || target.name === 'ws' || target.name === 'python',
+  startOptions: { defaultLimits: true },
+  async measure(target, running, timing) {
+    const jobs: Job[] = [
+      { kind: 'steady', url: running.base + (target.limitedEchoPath ?? target.echoPath), intervalMs: 20, size: 64 },
+      { kind: 'flood', url: running.base + target.echoPath.replace(/\?.*$/, ''), connections: 50, firstAddress: 10, size: 64 },
+    ];
+    const outcome = await runJobs(jobs, { ...timing, serverPid: running.pid });
+    return { ...throughput(outcome), floodPerSecond: outcome.sentPerSecond };
+  },
+};
+
 /** Fan-out to 100 with pacing on at a rate the load never reaches: the cost of the pacer itself. */
 const pacing: Scenario = {
   ...fanout(100, 64, true),
@@ -232,4 +256,5 @@ export const scenarios: Scenario[] = [
   idle,
   storm,
   command,
+  flood,
 ];

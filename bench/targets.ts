@@ -25,6 +25,8 @@ export interface StartOptions {
   pingMs?: number;
   /** resobridge's --broker. */
   broker?: string;
+  /** Keep the server's default inbound limits and pacing (the flood scenario); otherwise resobridge runs with them off. */
+  defaultLimits?: boolean;
 }
 
 export interface Target {
@@ -38,6 +40,8 @@ export interface Target {
   channelPath?: (channel: string, echo: boolean) => string;
   /** Command-mode path (resobridge only). */
   commandPath?: string;
+  /** Echo path for an app-like client while the server keeps its default limits; echoPath where the server has none. */
+  limitedEchoPath?: string;
   /** Measured only in these scenarios. */
   onlyIn?: string[];
 }
@@ -61,10 +65,10 @@ async function launch(command: string, args: string[], port: number, ready: RegE
   const collect = (chunk: Buffer) => (output += String(chunk));
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000;
   while (ready === 'tcp' ? !(await accepts(port)) : !ready.test(output)) {
     if (child.exitCode !== null) throw new Error(`${command} exited before it was ready:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`${command} was not ready within 15 s:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`${command} was not ready within 60 s:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   child.stdout?.off('data', collect);
@@ -104,9 +108,11 @@ export const resobridge: Target = {
     const port = await freePort();
     const store = `sqlite:${join(mkdtempSync(join(tmpdir(), 'resobridge-bench-')), 'bench.db')}`;
     // The load generator's clients are apps, not worlds: pacing and inbound limits off (documented options).
-    const args = [...tsx, 'src/cli/main.ts', 'serve', '--port', String(port), '--store', store, '--log-level', 'warn',
-      '--max-outbound-rate', '0', '--inbound-rate', '0', '--inbound-bytes-rate', '0', '--address-inbound-rate', '0',
-      '--handshake-rate', '0', '--max-connections-per-address', '1000000', '--max-pending-sockets-per-address', '1000000', '--max-connections', '1000000'];
+    const args = [...tsx, 'src/cli/main.ts', 'serve', '--port', String(port), '--store', store, '--log-level', 'warn'];
+    if (!options.defaultLimits) {
+      args.push('--max-outbound-rate', '0', '--inbound-rate', '0', '--inbound-bytes-rate', '0', '--address-inbound-rate', '0',
+        '--handshake-rate', '0', '--max-connections-per-address', '1000000', '--max-pending-sockets-per-address', '1000000', '--max-connections', '1000000');
+    }
     if (options.pingMs) args.push('--ping-interval-ms', String(options.pingMs));
     if (options.broker) args.push('--broker', options.broker);
     return launch(process.execPath, args, port, 'tcp');
@@ -114,6 +120,8 @@ export const resobridge: Target = {
   echoPath: '/echo?rate=0',
   channelPath: (channel, echo) => `/channel/${channel}?rate=0${echo ? '&echo=1' : ''}`,
   commandPath: '/api?rate=0',
+  // An app may ask for up to maxOutboundRate (1000 by default).
+  limitedEchoPath: '/echo?rate=1000',
 };
 
 /** resobridge with outbound pacing on (at a rate the load never reaches), to measure what pacing costs. */

@@ -20,9 +20,9 @@ let completed = 0;
 let failures = 0;
 const sockets: WebSocket[] = [];
 
-function open(url: string): Promise<WebSocket | undefined> {
+function open(url: string, localAddress?: string): Promise<WebSocket | undefined> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
+    const socket = new WebSocket(url, { perMessageDeflate: false, localAddress });
     socket.once('open', () => {
       sockets.push(socket);
       resolve(socket);
@@ -89,6 +89,58 @@ function publish(socket: WebSocket, window: number, payload: () => string, count
   };
 }
 
+/**
+ * Flooders: each sends as fast as its socket takes it (keeping its own buffer small), until stop. One that the
+ * server closes connects again from its address, as an attacker would: the flood lasts the whole window.
+ */
+function flood(url: string, addresses: string[], payload: () => string): () => void {
+  const flooders = new Map<string, WebSocket>();
+  const connect = async (address: string) => {
+    const socket = await open(url, address);
+    if (!socket || !running) return;
+    flooders.set(address, socket);
+    socket.on('error', () => {});
+    socket.once('close', () => {
+      flooders.delete(address);
+      if (running) setTimeout(() => void connect(address), 50);
+    });
+  };
+  const pump = () => {
+    if (!running) return;
+    for (const socket of flooders.values()) {
+      for (let i = 0; i < 20 && socket.readyState === WebSocket.OPEN && socket.bufferedAmount < 64 * 1024; i++) {
+        socket.send(payload());
+        sent++;
+      }
+    }
+    setImmediate(pump);
+  };
+  return () => {
+    for (const address of addresses) void connect(address);
+    pump();
+  };
+}
+let sent = 0;
+
+/** One request at a time, the next no sooner than `intervalMs` after the last was sent; latency per round trip. */
+function steady(socket: WebSocket, intervalMs: number, payload: () => string): () => void {
+  let sentAtMs = 0;
+  const sendOne = () => {
+    if (!running) return;
+    sentAtMs = performance.now();
+    socket.send(payload());
+  };
+  socket.on('message', (data) => {
+    const text = String(data);
+    const stamp = sentAt(text);
+    if (!running || Number.isNaN(stamp)) return; // server notices (e.g. dropped|n) are not replies
+    record(histogram, nowMicros() - stamp);
+    completed++;
+    setTimeout(sendOne, Math.max(0, intervalMs - (performance.now() - sentAtMs)));
+  });
+  return sendOne;
+}
+
 async function prepare(): Promise<(() => void)[]> {
   switch (job.kind) {
     case 'echo': {
@@ -119,6 +171,12 @@ async function prepare(): Promise<(() => void)[]> {
     case 'command': {
       const opened = await openMany(Array(job.connections).fill(job.url), 50);
       return opened.map((socket, index) => commands(socket, index, job.inFlight));
+    }
+    case 'flood':
+      return [flood(job.url, Array.from({ length: job.connections }, (_, i) => `127.0.0.${job.firstAddress + i}`), makePayload(job.size))];
+    case 'steady': {
+      const socket = await open(job.url);
+      return socket ? [steady(socket, job.intervalMs, makePayload(job.size))] : [];
     }
   }
 }
@@ -181,11 +239,12 @@ port.on('message', (message: { type: 'go' | 'reset' | 'stop' }) => {
   if (message.type === 'reset') {
     // End of the warm-up: count from here.
     completed = 0;
+    sent = 0;
     histogram.fill(0);
     return;
   }
   running = false;
-  const result: WorkerResult = { completed, failures, connections: sockets.length, stormMs, histogram };
+  const result: WorkerResult = { completed, failures, connections: sockets.length, stormMs, histogram, sent };
   for (const socket of sockets) socket.terminate();
   port.postMessage({ type: 'result', result }, [histogram.buffer as ArrayBuffer]);
 });

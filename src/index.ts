@@ -19,6 +19,6 @@ export type { Store } from './store/store.js';
 export { StoreError } from './store/open-store.js';
 export type { Broker, ChannelEvent, KeyChange } from './hub/broker.js';
 export { VERSION } from './version.js';
-export { createResoniteClient, type ResoniteClient, type ResoniteClientOptions, type ClientEvent } from './client/resonite-client.js';
+export { ClientUrlError, createResoniteClient, type ResoniteClient, type ResoniteClientOptions, type ClientEvent } from './client/resonite-client.js';
 export { runDoctor, type DoctorOptions } from './doctor/run-doctor.js';
 export { formatReport, type DoctorReport, type Check } from './doctor/report.js';

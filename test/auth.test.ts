@@ -92,7 +92,7 @@ test('tokens never appear in the logs', async (t) => {
 test('a non-loopback address with no tokens refuses to start unless allowAnonymous', async (t) => {
   assert.throws(
     () => createServer({ host: '0.0.0.0', port: 0, store: 'memory' }),
-    (error: unknown) => error instanceof ConfigError && /anyone could use it\. Configure tokens .* or start with --allow-anonymous/.test(error.message),
+    (error: unknown) => error instanceof ConfigError && /anyone could use this server\. Configure tokens .* or set allowAnonymous/.test(error.message),
   );
   const open = createServer({ host: '0.0.0.0', port: 0, store: 'memory', allowAnonymous: true, logLevel: 'silent' });
   await open.listen();
@@ -144,4 +144,24 @@ test('resobridge token prints a token and config lines that work as printed', as
   client.send('hello');
   assert.equal(await client.next(), 'hello');
   assert.equal((await refusedHandshake(`ws://127.0.0.1:${port}/api?token=${token}`)).status, 403);
+});
+
+test('a token made with the default scope works with /echo, the guide\'s first URL; a refusal names the scope to add', async (t) => {
+  const { code, stdout } = await runCli(['token', '--name', 'my-world']);
+  assert.equal(code, 0);
+  const token = /^ {2}(\S+)$/m.exec(stdout)?.[1] ?? '';
+  const file = join(mkdtempSync(join(tmpdir(), 'resobridge-token-')), 'resobridge.yaml');
+  writeFileSync(file, `tokens:\n${stdout.slice(stdout.indexOf('  - name:'))}`);
+  const server = createServer({ ...loadConfig({ file }), port: 0, store: 'memory', logLevel: 'silent' });
+  const { port } = await server.listen();
+  t.after(() => server.close());
+  const echo = await TestClient.connect(t, `ws://127.0.0.1:${port}/echo?token=${token}`);
+  assert.equal(await echo.ask('hello'), 'hello');
+
+  const { ws } = await startServer(t, { tokens });
+  const refused = await refusedHandshake(ws(`/channel/lobby?token=${WORLD}`));
+  assert.equal(refused.status, 403);
+  assert.match(refused.body, /The token "world" may not use \/channel\/lobby: it needs the scope "channel:lobby"\. Add "channel:lobby" to that token's allow list/);
+  const reader = await refusedHandshake(ws(`/echo?token=${READER}`));
+  assert.match(reader.body, /it needs the scope "echo"/);
 });

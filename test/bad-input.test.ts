@@ -169,3 +169,9 @@ test('malformed escapes and unparsable request targets are refused, and the serv
   const echo = await TestClient.connect(t, ws('/echo'));
   assert.equal(await echo.ask('still up'), 'still up');
 });
+
+test('a bad ?rate= says the whole allowed range, with the server\'s upper bound', async (t) => {
+  const { ws } = await startServer(t, { maxOutboundRate: 500 });
+  const client = await TestClient.connect(t, ws('/echo?rate=fast'));
+  assert.equal(await client.next(), 'error|query|rate must be a whole number of messages per second from 1 to 500 (got "fast")');
+});

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-test('npm run bench -- --quick runs end to end and writes its results', { timeout: 60_000 }, async () => {
+test('npm run bench -- --quick runs end to end and writes its results', { timeout: 180_000 }, async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'resobridge-bench-')), 'latest.json');
   const child = spawn(
     process.execPath,

@@ -28,6 +28,8 @@ test('OSC in: messages become osc|<address>|<args> in the mapped channel', { tim
   t.after(() => sender.close());
   await sender.send('/avatar/parameters/Smile', 0.5);
   assert.equal(await avatar.next(), 'osc|/avatar/parameters/Smile|0.5');
+  await sender.send('/avatar/parameters/Smile', 0.1);
+  assert.equal(await avatar.next(), 'osc|/avatar/parameters/Smile|0.1', 'a float32 at float32 precision');
   await sender.send('/hr', 72);
   assert.equal(await heart.next(), 'msg|heart|osc-' + listen + '|osc%7C/hr%7C72');
   await sender.send('/avatar/parameters/Name', 'Ali|ce', true);

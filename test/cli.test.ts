@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
-import { test } from 'node:test';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config/load.js';
 import { runCli, spawnCli, TestClient, waitForOutput } from './helpers.js';
 
+/** The banner is for people: the CLI prints it on a terminal, or with logFormat pretty (tests read a pipe). */
+const PRETTY = { RESOBRIDGE_LOG_FORMAT: 'pretty' };
+
 test('serve prints the URLs to paste into Resonite, serves them, and stops gracefully on SIGTERM', async (t) => {
-  const child = spawnCli(['serve', '--port', '0'], { RESOBRIDGE_CLOSE_LINGER_MS: '10' });
+  const child = spawnCli(['serve', '--port', '0'], { RESOBRIDGE_CLOSE_LINGER_MS: '10', ...PRETTY });
   t.after(() => child.kill('SIGKILL'));
   const { output: banner, match } = await waitForOutput(child, /ws:\/\/localhost:(\d+)\/echo[\s\S]*Stop: Ctrl\+C/);
   const port = match[1];
@@ -26,7 +35,7 @@ test('serve prints the URLs to paste into Resonite, serves them, and stops grace
 });
 
 test('bound to 0.0.0.0, the banner also lists addresses for other machines', async (t) => {
-  const child = spawnCli(['serve', '--port', '0', '--host', '0.0.0.0', '--allow-anonymous']);
+  const child = spawnCli(['serve', '--port', '0', '--host', '0.0.0.0', '--allow-anonymous'], PRETTY);
   t.after(() => child.kill('SIGKILL'));
   const { output: banner } = await waitForOutput(child, /Stop: Ctrl\+C/);
   assert.match(banner, /is running on 0\.0\.0\.0:\d+/);
@@ -36,11 +45,11 @@ test('bound to 0.0.0.0, the banner also lists addresses for other machines', asy
 });
 
 test('--no-dashboard turns the dashboard off; --dashboard-token makes it ask for the token', async (t) => {
-  const off = spawnCli(['serve', '--port', '0', '--no-dashboard']);
+  const off = spawnCli(['serve', '--port', '0', '--no-dashboard'], PRETTY);
   t.after(() => off.kill('SIGKILL'));
   const { output: plain } = await waitForOutput(off, /Stop: Ctrl\+C/);
-  assert.doesNotMatch(plain, /dashboard/i);
-  const token = spawnCli(['serve', '--port', '0', '--host', '0.0.0.0', '--allow-anonymous', '--dashboard-token', 'a-long-enough-secret']);
+  assert.doesNotMatch(plain, /^Dashboard:|dashboard is/m);
+  const token = spawnCli(['serve', '--port', '0', '--host', '0.0.0.0', '--allow-anonymous', '--dashboard-token', 'a-long-enough-secret'], PRETTY);
   t.after(() => token.kill('SIGKILL'));
   const { output } = await waitForOutput(token, /Stop: Ctrl\+C/);
   assert.match(output, /Dashboard: http:\/\/localhost:\d+\/ {2}\(asks for the admin token\)/);
@@ -66,7 +75,7 @@ test('a bad env var or config file exits 2 with a message naming it', async () =
   assert.match(file.stderr, /Cannot read config file \/no\/such\.yaml: no such file/);
   const unknown = await runCli(['serve', '--prot', '1']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /unknown option '--prot'[\s\S]*Did you mean --port\?/);
+  assert.equal(unknown.stderr, 'resobridge: Unknown option --prot. Did you mean --port? See: npm start -- --help\n');
 });
 
 test('a port in use exits 1 with a message that says which port and how to pick another', async (t) => {
@@ -83,9 +92,90 @@ test('a port in use exits 1 with a message that says which port and how to pick 
 });
 
 test('the banner lists the bridges', async (t) => {
-  const child = spawnCli(['serve', '--port', '0', '--exec', '/time=date']);
+  const child = spawnCli(['serve', '--port', '0', '--exec', '/time=date'], PRETTY);
   t.after(() => child.kill('SIGKILL'));
   const { output } = await waitForOutput(child, /Stop: Ctrl\+C/);
   assert.match(output, /Bridges:\n {2}exec \/time: running, "date" for each connection/);
   assert.match(output, /ws:\/\/localhost:\d+\/time/);
+});
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs a command line as a user would type it in the project folder (a shell, npm and all), in its own process group. */
+function shell(t: TestContext, line: string) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('RESOBRIDGE_')));
+  const child = spawn(line, { shell: true, cwd: ROOT, detached: true, env: { ...env, RESOBRIDGE_STORE: 'memory' } });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+  return { child, stderr: () => stderr };
+}
+
+test('the documented network start (npm start -- --port 9000 --host 0.0.0.0) prints two commands that each start as written', { timeout: 300_000 }, async (t) => {
+  const refused = shell(t, 'npm start -- --port 9000 --host 0.0.0.0');
+  const [code] = (await once(refused.child, 'exit')) as [number];
+  assert.equal(code, 2);
+  const text = refused.stderr();
+  assert.match(text, /^resobridge: Not starting: on 0\.0\.0\.0 other machines can reach this server/m);
+  const commands = [...text.matchAll(/^ {4}(npm .*)$/gm)].map((match) => match[1] ?? '');
+  assert.deepEqual(commands, [
+    'npm start -- --port 9000 --host 0.0.0.0 --allow-anonymous',
+    'npm run token -- --save resobridge.yaml && npm start -- --port 9000 --host 0.0.0.0 --config resobridge.yaml',
+  ]);
+  // Each as written, with a free port instead of 9000 and the config file in a scratch folder.
+  const file = join(mkdtempSync(join(tmpdir(), 'resobridge-network-')), 'resobridge.yaml');
+  for (const command of commands) {
+    const started = shell(t, command.replaceAll('--port 9000', '--port 0').replaceAll('resobridge.yaml', file));
+    const { match } = await waitForOutput(started.child, /ws:\/\/localhost:(\d+)\/echo/).catch((error: Error) => {
+      throw new Error(`${command}\n${error.message}\n${started.stderr()}`);
+    });
+    const exited = once(started.child, 'exit');
+    process.kill(-(started.child.pid ?? 0), 'SIGTERM');
+    await exited;
+    assert.ok(Number(match[1]) > 0, command);
+  }
+  assert.match(readFileSync(file, 'utf8'), /^tokens:\n {2}- name: my-world\n {4}sha256: [0-9a-f]{64}\n/);
+});
+
+test('in JSON log mode (logs to a file or collector), stdout holds only JSON lines; SIGTERM does not mention Ctrl+C', async (t) => {
+  const child = spawnCli(['serve', '--port', '0']);
+  t.after(() => child.kill('SIGKILL'));
+  const { output } = await waitForOutput(child, /"msg":"listening"/);
+  let rest = '';
+  child.stdout.on('data', (chunk) => (rest += String(chunk)));
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+  const lines = (output + rest).trim().split('\n');
+  for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `not JSON: ${line}`);
+  const records = lines.map((line) => JSON.parse(line) as { msg: string; urls?: string[] });
+  assert.match(records.find((record) => record.msg === 'listening')?.urls?.join(' ') ?? '', /ws:\/\/localhost:\d+\/api/);
+  assert.ok(records.some((record) => record.msg === 'SIGTERM: shutting down'));
+  assert.doesNotMatch(output + rest, /Ctrl\+C again/);
+});
+
+test('serve --help: no empty defaults, names /api, and shows both ways onto the network', async () => {
+  const { code, stdout } = await runCli(['serve', '--help']);
+  assert.equal(code, 0);
+  assert.doesNotMatch(stdout, /default: ;/);
+  assert.match(stdout, /--tokens <json> +access tokens .*\(env RESOBRIDGE_TOKENS\)/);
+  assert.match(stdout, /\/api \(command mode/);
+  assert.match(stdout, /npm start -- --port 9000 --host 0\.0\.0\.0 --allow-anonymous\n/);
+  assert.match(stdout, /npm run token -- --save resobridge\.yaml && npm start -- --port 9000 --host 0\.0\.0\.0 --config resobridge\.yaml\n/);
+});
+
+test('resobridge token --save adds the hash to a config file, keeping what is there', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'resobridge-save-')), 'mine.yaml');
+  writeFileSync(file, '# my settings\nport: 9001\ntokens:\n  - name: old\n    sha256: ' + '0a'.repeat(32) + '\n    allow: [echo]\n');
+  const { code, stdout } = await runCli(['token', '--name', 'world-c', '--save', file]);
+  assert.equal(code, 0);
+  const token = /^ {2}(\S+)$/m.exec(stdout)?.[1] ?? '';
+  const saved = readFileSync(file, 'utf8');
+  assert.ok(!saved.includes(token), 'only the hash is saved');
+  assert.match(saved, /^# my settings\nport: 9001\n/);
+  const config = loadConfig({ file });
+  assert.deepEqual(config.tokens.map((spec) => spec.name), ['old', 'world-c']);
+  assert.match(stdout, new RegExp(`Start the server with it: npm start -- --config ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 });

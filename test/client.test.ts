@@ -3,7 +3,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createResoniteClient, createServer, type ClientEvent } from '../src/index.js';
+import { ClientUrlError, createResoniteClient, createServer, type ClientEvent } from '../src/index.js';
 import { binaryWebSocket, closedPort, quietWebSocket } from './fixtures.js';
 import { runCli, startServer } from './helpers.js';
 
@@ -47,11 +47,12 @@ function counter(type: ClientEvent['type'], count: number) {
 }
 
 test('server pings keep it connected past the idle timeout', async (t) => {
+  // The idle timeout is ten ping intervals, so a loaded machine's stalls cannot fake an idle connection.
   const { ws } = await startServer(t, { pingIntervalMs: 50 });
-  const pings = counter('ping', 8);
-  const client = createResoniteClient(ws('/echo'), { idleTimeoutMs: 150, onEvent: pings.onEvent });
+  const pings = counter('ping', 24);
+  const client = createResoniteClient(ws('/echo'), { idleTimeoutMs: 500, onEvent: pings.onEvent });
   t.after(() => client.close());
-  await pings.done; // eight pings 50 ms apart span well over two idle timeouts
+  await pings.done; // 24 pings 50 ms apart span over two idle timeouts
   assert.ok(!pings.events.includes('idle'));
   assert.equal(client.connected, true);
   client.send('still here');
@@ -104,9 +105,42 @@ test('the client CLI: --send and --expect pass, a miss exits 1, --script waits, 
 
   const down = await runCli(['client', `ws://127.0.0.1:${await closedPort()}/echo`, '--send', 'x']);
   assert.equal(down.code, 1);
-  assert.match(down.stderr, /Could not connect to .* Run: resobridge doctor/);
+  assert.match(down.stderr, /Could not connect to .* run: resobridge doctor/);
 
   const badRegex = await runCli(['client', ws('/echo'), '--expect', '(']);
   assert.equal(badRegex.code, 2);
   assert.match(badRegex.stderr, /--expect is not a valid regular expression/);
+});
+
+test('like Resonite, the client refuses http:// and URLs without a scheme, and names the ws:// URL to use', async (t) => {
+  const { http, port } = await startServer(t);
+  assert.throws(() => createResoniteClient(http('/echo')), (error: Error) => {
+    assert.ok(error instanceof ClientUrlError);
+    assert.match(error.message, /^Only Uris starting with 'ws:\/\/' or 'wss:\/\/' are supported/);
+    assert.match(error.message, new RegExp(`Use ws://127\\.0\\.0\\.1:${port}/echo$`));
+    return true;
+  });
+  assert.throws(() => createResoniteClient('https://example.com/echo'), /Use wss:\/\/example\.com\/echo$/);
+  assert.throws(() => createResoniteClient(`localhost:${port}/echo`), new RegExp(`Use ws://localhost:${port}/echo$`));
+  assert.throws(() => createResoniteClient('ftp://example.com/'), /Write the URL with ws:\/\//);
+
+  const cli = await runCli(['client', http('/echo'), '--expect', 'hi']);
+  assert.equal(cli.code, 2);
+  assert.match(cli.stderr, new RegExp(`Only Uris starting with 'ws://' or 'wss://' are supported.*Use ws://127\\.0\\.0\\.1:${port}/echo`));
+  assert.equal(cli.stdout, '', 'nothing was connected');
+});
+
+test('a refused handshake shows the server\'s explanation, not just the status', async (t) => {
+  const { ws } = await startServer(t);
+  const errors: string[] = [];
+  const client = createResoniteClient(ws('/nope'), { onEvent: (event) => event.type === 'error' && errors.push(event.message) });
+  t.after(() => client.close());
+  await assert.rejects(client.opened(), /the server refused the connection with HTTP 404: There is no WebSocket endpoint at \/nope/);
+  assert.equal(errors.length, 1, `one error, with the reason: ${errors.join(' / ')}`);
+
+  const cli = await runCli(['client', ws('/nope'), '--send', 'x']);
+  assert.equal(cli.code, 1);
+  assert.match(cli.stdout, /error: the server refused the connection with HTTP 404: There is no WebSocket endpoint at \/nope/);
+  assert.doesNotMatch(cli.stdout + cli.stderr, /Unexpected server response/);
+  assert.match(cli.stderr, /Could not connect to .*HTTP 404.* run: resobridge doctor/);
 });

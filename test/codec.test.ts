@@ -6,7 +6,7 @@ import { escapeField, formatLine, parseLine, unescapeField } from '../src/protoc
 import { parseRequest } from '../src/protocol/request.js';
 import { Message } from '../src/protocol/message.js';
 import { messages, SERVER_TAGS } from '../src/protocol/messages.js';
-import { color, formatValue, vec } from '../src/protocol/values.js';
+import { color, formatFloat32, formatNumber, formatValue, vec } from '../src/protocol/values.js';
 
 const anyText = fc.string({ unit: 'binary' });
 
@@ -52,7 +52,7 @@ test('a stray % is kept, bad UTF-8 escapes become U+FFFD, and nothing throws', (
 test('values: invariant numbers, booleans, vectors and colors in the engine\'s literal form', () => {
   assert.equal(formatValue(2.5), '2.5');
   assert.equal(formatValue(-0), '0');
-  assert.equal(formatValue(1e21), '1e+21');
+  assert.equal(formatValue(1e21), '1000000000000000000000');
   assert.equal(formatValue(true), 'true');
   assert.equal(formatValue(vec(1, 2.5, -3)), '[1;2.5;-3]');
   assert.equal(formatValue(color(1, 0, 0.5)), '[1;0;0.5;1]');
@@ -80,4 +80,50 @@ test('every message builder uses a tag listed in SERVER_TAGS', () => {
   ];
   assert.equal(built.length, Object.keys(messages).length);
   for (const message of built) assert.ok((SERVER_TAGS as readonly string[]).includes(message.tag), message.tag);
+});
+
+test('numbers never in exponent notation: the same value, digits a Parse node reads in every culture', () => {
+  assert.equal(formatNumber(1e-7), '0.0000001');
+  assert.equal(formatNumber(-1.5e-7), '-0.00000015');
+  assert.equal(formatNumber(1.2345e25), '12345000000000000000000000');
+  assert.equal(formatNumber(-0), '0');
+  assert.equal(formatValue(vec(-1.5, 1e-7, 1.5e-7)), '[-1.5;0.0000001;0.00000015]');
+  fc.assert(
+    fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (value) => {
+      const text = formatNumber(value);
+      assert.match(text, /^-?\d+(\.\d+)?$/);
+      assert.equal(Number(text), value === 0 ? 0 : value, 'it reads back as the same number');
+    }),
+    { numRuns: 5000 },
+  );
+});
+
+test('NaN and Infinity cannot be put in a message: the caller is told, nothing unparsable is written', () => {
+  assert.throws(() => Message.of('n', [Number.NaN]), /NaN is not a finite number/);
+  assert.throws(() => messages.value('x', Number.POSITIVE_INFINITY), /Infinity is not a finite number/);
+  assert.throws(() => Message.of('pos', [vec(1, Number.NaN, 0)]), /not a finite number/);
+});
+
+test('a float32 is written at float32 precision: 0.1, not 0.10000000149011612', () => {
+  assert.equal(formatFloat32(Math.fround(0.1)), '0.1');
+  assert.equal(formatFloat32(Math.fround(1e-7)), '0.0000001');
+  assert.equal(formatFloat32(Math.fround(72.3)), '72.3');
+  fc.assert(
+    fc.property(fc.float({ noNaN: true, noDefaultInfinity: true }), (value) => {
+      assert.equal(Math.fround(Number(formatFloat32(value))), Math.fround(value === 0 ? 0 : value));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('a field that starts with a combining mark has the mark escaped, so .NET finds the | before it', () => {
+  assert.equal(escapeField('\u0301x'), '%CC%81x');
+  assert.equal(formatLine('value', 'score', '\u0301x'), 'value|score|%CC%81x');
+  assert.equal(escapeField('e\u0301'), 'e\u0301', 'a mark inside a field is left as it is');
+  assert.equal(escapeField('\u20D0\u0301'), '%E2%83%90\u0301');
+  assert.equal(escapeField('\uFE20'), '%EF%B8%A0');
+  fc.assert(
+    fc.property(anyText, (field) => !/^\p{M}/u.test(escapeField(field)) && unescapeField(escapeField(field)) === field),
+    { numRuns: 2000 },
+  );
 });

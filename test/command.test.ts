@@ -64,6 +64,17 @@ test('incr adds to a number, from 0 when missing; a non-number is an error', asy
   assert.equal(await ask(client, 'incr|visits|lots'), 'error|incr|n must be a number such as 2.5 or -3 (with . as the decimal point) (got "lots")');
 });
 
+test('incr never rounds: past 2^53 it refuses; small results are written without exponents', async (t) => {
+  const { client } = await api(t);
+  await ask(client, 'set|big|9007199254740990');
+  assert.equal(await ask(client, 'incr|big'), 'value|big|9007199254740991');
+  assert.equal(await ask(client, 'incr|big'), 'error|incr|cannot add to "big": the result would be beyond ±9007199254740991, the largest number counted exactly');
+  assert.equal(await ask(client, 'get|big'), 'value|big|9007199254740991', 'the stored value is unchanged');
+  await ask(client, 'set|huge|123456789012345678901');
+  assert.match(await ask(client, 'incr|huge'), /^error\|incr\|cannot add to "huge": the result would be beyond/);
+  assert.equal(await ask(client, 'incr|tiny|0.0000001'), 'value|tiny|0.0000001');
+});
+
 test('watch pushes every change made by any client; unwatch stops it', async (t) => {
   const { client: watcher, connect } = await api(t);
   const other = await connect();
@@ -181,6 +192,28 @@ test('key and value size limits give clear errors', async (t) => {
   assert.equal(await ask(client, 'set|123456789|v'), 'error|set|the key is 9 bytes; keys may have up to 8 bytes');
   assert.equal(await ask(client, 'set|k|12345678901'), 'error|set|the value is 11 bytes; this server keeps values of up to 10 bytes');
   assert.equal(await ask(client, 'set|k|1234567890'), 'ok|set|k');
+});
+
+test('keys with whitespace at either end or control characters are refused, saying which character; values stay as sent', async (t) => {
+  const { client } = await api(t);
+  const rule = /\(keys may not start or end with whitespace, nor contain control characters\)$/;
+  // A trailing space after the value belongs to the value.
+  assert.equal(await ask(client, 'set|score|42 '), 'ok|set|score');
+  assert.equal(await ask(client, 'get|score'), 'value|score|42 ');
+  // An Enter after the key: refused, not a second key "score⏎".
+  const enter = await ask(client, 'get|score\n');
+  assert.match(enter, /^error\|get\|the key "score\\n" ends with a line feed \(U\+000A\): trim it/);
+  assert.match(enter, rule);
+  assert.match(await ask(client, 'set| score|1'), /^error\|set\|the key " score" starts with a space \(U\+0020\): trim it/);
+  assert.match(await ask(client, 'set|score%09|1'), /^error\|set\|the key "score\\t" ends with a tab \(U\+0009\)/);
+  assert.match(await ask(client, 'watch|a%00b'), /^error\|watch\|the key "a\\u0000b" contains a NUL character \(U\+0000\): remove it/);
+  assert.match(await ask(client, 'del|score%C2%A0'), /^error\|del\|the key "score\u00a0" ends with a no-break space \(U\+00A0\)/);
+  assert.match(await ask(client, 'incr|%1Bscore'), /^error\|incr\|the key "\\u001bscore" starts with a control character \(U\+001B\)/);
+  assert.match(await ask(client, '{"verb":"set","key":"score\\r\\n","value":"1"}'), /^error\|set\|the key "score\\r\\n" ends with a carriage return \(U\+000D\): trim it/);
+  assert.equal(await ask(client, 'keys'), 'keys||1|score', 'no second key was made');
+  // Spaces inside a key are fine; values keep whitespace and control characters exactly.
+  assert.equal(await ask(client, 'set|high score|%20two%0Alines%09'), 'ok|set|high score');
+  assert.equal(await ask(client, 'get|high score'), 'value|high score| two%0Alines\t');
 });
 
 test('help lists the verbs; help|verb tells how to use one', async (t) => {

@@ -1,13 +1,15 @@
 /** Shared test helpers: a server on a random port, and a client that queues what it receives. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
+import { pino } from 'pino';
 import WebSocket from 'ws';
 import { createServer, type ServerOptions } from '../src/index.js';
 
 /** Longest any single wait in a test may take; a safety net, not a timing assertion. */
-export const WAIT_MS = 5_000;
+export const WAIT_MS = 10_000;
 
 export async function startServer(t: TestContext, options: ServerOptions = {}) {
   const server = createServer({ port: 0, logLevel: 'silent', closeLingerMs: 20, store: 'memory', ...options });
@@ -119,7 +121,7 @@ export async function runCli(args: string[], env: Record<string, string> = {}) {
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += String(chunk)));
   child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(timer);
   return { code, stdout, stderr };
@@ -142,4 +144,23 @@ export function waitForOutput(child: ChildProcessWithoutNullStreams, pattern: Re
     child.stdout.on('data', onData);
     child.once('exit', onExit);
   });
+}
+
+/** A logger whose lines a test can read: pass `logger` to startServer or createServer. */
+export function capturedLogger(level = 'debug') {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      done();
+    },
+  });
+  return {
+    logger: pino({ level }, stream),
+    lines,
+    /** Everything logged so far, as one text (to look for what must never appear). */
+    text: () => lines.map((line) => JSON.stringify(line)).join('\n'),
+    /** The lines with this message. */
+    find: (msg: string) => lines.filter((line) => line.msg === msg),
+  };
 }

@@ -55,3 +55,14 @@ test('the root page says the server runs and lists the URLs; other methods get 4
   assert.equal(post.status, 405);
   assert.equal(post.headers.get('allow'), 'GET, HEAD');
 });
+
+test('the ws:// page gives an example only where it adds one, never the same URL again', async (t) => {
+  const { http, port } = await startServer(t);
+  const body = await (await fetch(http('/echo'))).text();
+  const base = `ws://127.0.0.1:${port}`;
+  assert.match(body, new RegExp(`^  ${base}/echo  [^\\n(]+$`, 'm'));
+  assert.match(body, new RegExp(`^  ${base}/channel/<name>  .*\\(e\\.g\\. ${base}/channel/lobby`, 'm'));
+  const page = await (await fetch(http('/echo'), { headers: { accept: 'text/html' } })).text();
+  assert.doesNotMatch(page, new RegExp(`e\\.g\\. <code>${base}/echo</code>`));
+  assert.match(page, /e\.g\. <code>ws:\/\/127\.0\.0\.1:\d+\/channel\/lobby/);
+});

@@ -23,3 +23,16 @@ test('a client that stops answering pings is dropped after maxMissedPongs', asyn
   const health = (await (await fetch(http('/healthz'))).json()) as { connections: number };
   assert.equal(health.connections, 0);
 });
+
+test('a client that sends but never answers pings is dropped: only a pong shows it reads what it is sent', async (t) => {
+  const maxMissedPongs = 3;
+  const { ws } = await startServer(t, { pingIntervalMs: 50, maxMissedPongs });
+  const talker = await TestClient.connect(t, ws('/echo'), { autoPong: false });
+  // It talks after every ping it gets, bounded by count; its messages do not keep it alive.
+  talker.socket.on('ping', () => {
+    if (talker.socket.readyState === talker.socket.OPEN && talker.pings <= 10 * maxMissedPongs) talker.send('still here');
+  });
+  const { code } = await talker.closed;
+  assert.equal(code, 1006, 'dropped without a close handshake');
+  assert.equal(talker.pings, maxMissedPongs);
+});

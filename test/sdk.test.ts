@@ -1,21 +1,7 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { pino } from 'pino';
 import { arg, createServer, messages, RequestError, vec } from '../src/index.js';
-import { TestClient } from './helpers.js';
-
-/** A logger whose lines the test can read. */
-function capturedLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
+import { capturedLogger, TestClient } from './helpers.js';
 
 test('custom commands get typed fields, reply, throw, and appear in help', async (t) => {
   const { logger, lines } = capturedLogger();

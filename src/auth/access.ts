@@ -32,11 +32,6 @@ export function splitPathToken(pathname: string): { token?: string; path: string
   return { token, path: match[2] ?? '/' };
 }
 
-/** The path as it may be logged: no token in it. */
-export function redactPath(pathname: string): string {
-  return pathname.replace(/^\/t\/[^/]+/, '/t/***');
-}
-
 export class Access {
   private readonly tokens: { name: string; hash: Buffer; scopes: Scope[] }[];
 
@@ -85,6 +80,20 @@ export function mayUse(grant: Grant, endpoint: { kind: 'echo' | 'api' | 'custom'
         return scope.kind === 'channel' && scope.pattern.test(endpoint.channel) && scope.permission.read;
     }
   });
+}
+
+/** The scope a token needs for this endpoint, as written in its allow list (for refusals that say what to add). */
+export function missingScope(endpoint: { kind: 'echo' | 'api' | 'custom'; path: string } | { kind: 'channel'; channel: string }): string {
+  switch (endpoint.kind) {
+    case 'echo':
+      return 'echo';
+    case 'api':
+      return 'api';
+    case 'custom':
+      return endpoint.path;
+    case 'channel':
+      return `channel:${endpoint.channel}`;
+  }
 }
 
 /** May the grant read or write this channel? */

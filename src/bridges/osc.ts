@@ -14,7 +14,7 @@ import { Client, Server } from 'node-osc';
 import type { Logger } from 'pino';
 import type { Hub, Membership } from '../hub/hub.js';
 import { escapeField, parseLine } from '../protocol/line.js';
-import { formatValue } from '../protocol/values.js';
+import { formatFloat32, formatValue } from '../protocol/values.js';
 import { Backoff } from './backoff.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import type { OscSpec } from './bridge-spec.js';
@@ -100,7 +100,7 @@ export class OscBridge implements Bridge {
     if (typeof address !== 'string') return;
     const route = this.routes.find(({ pattern }) => pattern.test(address));
     if (!route) return;
-    const fields = args.map((arg) => (typeof arg === 'number' || typeof arg === 'boolean' || typeof arg === 'string' ? formatValue(arg) : String(arg)));
+    const fields = args.map(oscField);
     const text = ['osc', address, ...fields].map((field, index) => (index === 0 ? field : escapeField(field))).join('|');
     this.hub.publish({ type: 'message', channel: route.channel, senderName: this.name, text, coalesce: address });
   }
@@ -117,6 +117,19 @@ export class OscBridge implements Bridge {
     }
     void this.client.send(address, ...args.map(toArg));
   }
+}
+
+/**
+ * An OSC argument as a field. A float32 (`f`) arrives widened to a double (0.1 as 0.10000000149011612):
+ * a fraction that a float32 holds exactly is written at float32 precision. NaN and ±Infinity have no text
+ * a Parse node reads: they are sent as empty fields.
+ */
+function oscField(arg: unknown): string {
+  if (typeof arg === 'number') {
+    if (!Number.isFinite(arg)) return '';
+    return Number.isInteger(arg) || Math.fround(arg) !== arg ? formatValue(arg) : formatFloat32(arg);
+  }
+  return typeof arg === 'boolean' || typeof arg === 'string' ? formatValue(arg) : String(arg);
 }
 
 function toArg(text: string): OscArg {

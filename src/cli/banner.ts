@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { ResobridgeServer } from '../server/create-server.js';
 import { endpointUrls, isLoopback, reachableBases } from '../server/urls.js';
 import { VERSION } from '../version.js';
+import { networkHint } from './network-advice.js';
 
-export function bannerText(server: ResobridgeServer, address: AddressInfo): string {
+export function bannerText(server: ResobridgeServer, address: AddressInfo, serveArgs: readonly string[] = []): string {
   const { host } = server.config;
   const bases = reachableBases(host, address, server.secure);
   const local = bases.filter((b) => !b.lan);
@@ -30,7 +31,7 @@ export function bannerText(server: ResobridgeServer, address: AddressInfo): stri
     for (const bridge of bridges) lines.push(`  ${bridge.type} ${bridge.name}: ${bridge.state}, ${bridge.detail}`);
   }
   if (isLoopback(host)) {
-    lines.push('', 'Only this computer can connect. To let others on your network in, start with --host 0.0.0.0.');
+    lines.push('', 'Only this computer can connect.', ...networkHint(serveArgs));
   }
   const httpBase = (local[0] ?? lan[0])?.base.replace(/^ws/, 'http') ?? '';
   const { dashboard } = server;

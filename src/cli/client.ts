@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { createResoniteClient, type ClientEvent, type ResoniteClient } from '../client/resonite-client.js';
+import { ClientUrlError, createResoniteClient, type ClientEvent, type ResoniteClient } from '../client/resonite-client.js';
 import { exitWithUsageCode, ExitCode, fail } from './exit.js';
 
 interface ClientFlags {
@@ -53,14 +53,20 @@ async function runClient(url: string, flags: ClientFlags): Promise<void> {
   const script = [...flags.send.map((text) => ({ text })), ...(flags.script ? readScript(flags.script) : [])];
   const interactive = script.length === 0 && expect === undefined && process.stdin.isTTY === true;
   let matched = false;
-  const client = createResoniteClient(url, {
-    retrySeconds: flags.retry,
-    idleTimeoutMs: flags.idleTimeout * 1000,
-    onEvent: (event) => {
-      print(event, flags.idleTimeout);
-      if (event.type === 'message' && expect?.test(event.text)) matched = true;
-    },
-  });
+  let client: ResoniteClient;
+  try {
+    client = createResoniteClient(url, {
+      retrySeconds: flags.retry,
+      idleTimeoutMs: flags.idleTimeout * 1000,
+      onEvent: (event) => {
+        print(event, flags.idleTimeout);
+        if (event.type === 'message' && expect?.test(event.text)) matched = true;
+      },
+    });
+  } catch (error) {
+    if (error instanceof ClientUrlError) fail(error.message, ExitCode.usage);
+    throw error;
+  }
   const stop = async (code: number) => {
     await client.close();
     process.exit(code);
@@ -69,8 +75,8 @@ async function runClient(url: string, flags: ClientFlags): Promise<void> {
 
   try {
     await client.opened();
-  } catch {
-    console.error(`Could not connect to ${url}. Run: resobridge doctor ${url}`);
+  } catch (error) {
+    console.error(`Could not connect to ${url}: ${(error as Error).message.replace(/\.$/, '')}. To check it step by step, run: resobridge doctor ${url}`);
     return stop(ExitCode.failure);
   }
 

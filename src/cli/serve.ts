@@ -1,35 +1,46 @@
 /** `resobridge serve`: load the config, start the server, print the banner, shut down gracefully on Ctrl+C. */
 import { Command, Option } from 'commander';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, OpenToNetworkError } from '../config/errors.js';
 import { configKeys, fields, type ConfigKey } from '../config/fields.js';
 import { CONFIG_FILE_ENV, envName, flagName, loadConfig } from '../config/load.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { createLogger, logsJson, type Logger } from '../log/logger.js';
 import { createServer, type ResobridgeServer } from '../server/create-server.js';
 import { ListenError } from '../server/listen-error.js';
 import { BrokerError } from '../hub/broker.js';
 import { StoreError } from '../store/open-store.js';
 import { bannerText, bannerUrls } from './banner.js';
+import { networkHint, refusalText } from './network-advice.js';
 import { exitWithUsageCode, fail, ExitCode } from './exit.js';
 
 export function serveCommand(): Command {
   const command = new Command('serve')
-    .description('start the WebSocket server (echo, channels) that Resonite worlds connect to')
+    .description(
+      'start the WebSocket server that Resonite worlds connect to: /echo, /channel/<name>, /api (command mode: keys and channels), ' +
+        'and the dashboard at http://HOST:PORT/',
+    )
     .exitOverride(exitWithUsageCode)
     .option('-c, --config <file>', `read settings from a YAML or JSON file (or set ${CONFIG_FILE_ENV})`);
   for (const key of configKeys) {
     const field = fields[key];
     command.addOption(
-      new Option(`${flagName(key)} ${field.placeholder}`, `${field.help} (default: ${field.default}; env ${envName(key)})`),
+      new Option(`${flagName(key)} ${field.placeholder}`, `${field.help} (${defaultText(field.default)}env ${envName(key)})`),
     );
     // A yes/no setting that is on by default can be turned off with --no-<flag>.
     if (field.default === true) command.addOption(new Option(flagName(key).replace(/^--/, '--no-'), `turn ${flagName(key)} off`));
   }
   command.addHelpText(
     'after',
-    '\nPrecedence: flags > RESOBRIDGE_* environment variables > config file > defaults.\n' +
-      'Example: resobridge serve --port 9000 --host 0.0.0.0\n',
+    () =>
+      '\nPrecedence: flags > RESOBRIDGE_* environment variables > config file > defaults.\n\n' +
+      `${networkHint(['--port', '9000']).join('\n')}\n`,
   );
   return command.action(serve);
+}
+
+/** "default: 8778; " — or nothing for a setting that is empty unless given (tokens, tlsCert, …). */
+function defaultText(value: unknown): string {
+  const empty = value === '' || (Array.isArray(value) && value.length === 0);
+  return empty ? '' : `default: ${String(value)}; `;
 }
 
 async function serve(options: Record<string, string | boolean | undefined>): Promise<void> {
@@ -47,6 +58,7 @@ async function serve(options: Record<string, string | boolean | undefined>): Pro
     log = createLogger(config);
     server = createServer({ ...config, logger: log });
   } catch (error) {
+    if (error instanceof OpenToNetworkError) fail(refusalText(error.host, serveArgs()), ExitCode.usage);
     if (error instanceof ConfigError) fail(error.message, ExitCode.usage);
     throw error;
   }
@@ -57,8 +69,9 @@ async function serve(options: Record<string, string | boolean | undefined>): Pro
     if (error instanceof ListenError || error instanceof StoreError || error instanceof BrokerError) fail(error.message, ExitCode.failure);
     throw error;
   }
-  if (server.config.logFormat === 'json') log.info({ urls: bannerUrls(server, address) }, 'listening');
-  else process.stdout.write(bannerText(server, address));
+  // JSON logs stay pure JSON lines: the banner is then one record.
+  if (logsJson(server.config)) log.info({ urls: bannerUrls(server, address) }, 'listening');
+  else process.stdout.write(bannerText(server, address, serveArgs()));
   stopOnSignals(server, log);
 }
 
@@ -70,7 +83,7 @@ function stopOnSignals(server: ResobridgeServer, log: Logger): void {
       process.exit(ExitCode.failure);
     }
     stopping = true;
-    log.info(`${signal}: shutting down (press Ctrl+C again to force)`);
+    log.info(signal === 'SIGINT' ? 'SIGINT: shutting down (press Ctrl+C again to force)' : `${signal}: shutting down`);
     // The close is bounded by shutdownTimeoutMs; this is a last resort if something still hangs.
     setTimeout(() => process.exit(ExitCode.failure), server.config.shutdownTimeoutMs + 5_000).unref();
     server.close().then(
@@ -93,4 +106,10 @@ function stopOnSignals(server: ResobridgeServer, log: Logger): void {
       }
     });
   }
+}
+
+/** The arguments the user gave to `serve` (without the word itself), to repeat them in advice. */
+function serveArgs(): string[] {
+  const args = process.argv.slice(2);
+  return args[0] === 'serve' ? args.slice(1) : args;
 }

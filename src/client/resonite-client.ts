@@ -5,7 +5,9 @@
  * ConnectRetryInterval, and treats a binary frame as the incompatibility it is.
  */
 import WebSocket from 'ws';
+import { bodySummary } from '../util/body-summary.js';
 import { within } from '../util/timeout.js';
+import { websocketUrlFor } from '../util/ws-url.js';
 
 export type ClientEvent =
   | { type: 'connecting'; url: string }
@@ -47,7 +49,29 @@ export interface ResoniteClient {
   close(): Promise<void>;
 }
 
+/** A URL Resonite's WebsocketClient would not take: thrown by createResoniteClient, as .NET's ClientWebSocket throws. */
+export class ClientUrlError extends Error {
+  override name = 'ClientUrlError';
+}
+
+/**
+ * Refuses what Resonite's client refuses: anything but ws:// and wss://. (ws, the
+ * library, would quietly take http:// and connect, so a test would pass that a world fails.)
+ */
+function checkUrl(url: string): void {
+  if (/^wss?:\/\//i.test(url)) return;
+  const meant = websocketUrlFor(url);
+  throw new ClientUrlError(
+    `Only Uris starting with 'ws://' or 'wss://' are supported (Resonite's WebsocketClient refuses ${url} the same way). ` +
+      (meant ? `Use ${meant}` : 'Write the URL with ws:// (or wss:// for TLS), e.g. ws://localhost:8778/echo'),
+  );
+}
+
+/** Longest part of a refusal's body that is read and shown. */
+const REFUSAL_CHARS = 500;
+
 export function createResoniteClient(url: string, options: ResoniteClientOptions = {}): ResoniteClient {
+  checkUrl(url);
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   const emit = options.onEvent ?? (() => {});
   const queue: string[] = [];
@@ -100,7 +124,28 @@ export function createResoniteClient(url: string, options: ResoniteClientOptions
       resetIdle();
       emit({ type: 'ping' });
     });
+    let refused = false;
+    // A refused handshake: the server's explanation is in the response body (Resonite never shows it).
+    ws.on('unexpected-response', (_request, response) => {
+      refused = true;
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        if (body.length < REFUSAL_CHARS * 2) body += chunk;
+      });
+      const done = () => {
+        clearTimeout(timer);
+        const said = bodySummary(body, REFUSAL_CHARS);
+        lastError = `the server refused the connection with HTTP ${response.statusCode ?? 0}${said ? `: ${said}` : ''}`;
+        emit({ type: 'error', message: lastError });
+        ws.terminate();
+      };
+      const timer = setTimeout(done, options.handshakeTimeoutMs ?? 10_000);
+      response.once('end', done);
+      response.once('error', done);
+    });
     ws.on('error', (error) => {
+      if (refused) return; // said already, with the server's reason
       lastError = error.message;
       emit({ type: 'error', message: error.message });
     });

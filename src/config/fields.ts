@@ -9,6 +9,8 @@ import { BROKER_SETTING } from '../hub/broker-setting.js';
 import { DEFAULT_SQLITE_PATH, STORE_SETTING } from '../store/store-setting.js';
 import { TOKENS_SCHEMA, type TokenSpec } from '../auth/token-spec.js';
 import { BRIDGES_SCHEMA, type BridgeSpec } from '../bridges/bridge-spec.js';
+import { parseOrigin } from '../server/browser-guard.js';
+import { describeParseError } from './errors.js';
 import { BOOLEAN_WORDS, parseBoolean, parseInteger, type Parsed } from './text-values.js';
 
 export interface Field<T> {
@@ -90,7 +92,7 @@ function structured<T>(schema: z.ZodType<T>, def: T, allowed: string, placeholde
         try {
           data = JSON.parse(value);
         } catch (error) {
-          return `not valid JSON: ${(error as Error).message}`;
+          return describeParseError(error, value, 'JSON');
         }
       }
       const issue = schema.safeParse(data).error?.issues[0];
@@ -123,11 +125,32 @@ function choice<const T extends string>(values: readonly [T, ...T[]], def: T, pl
   };
 }
 
+/** Web origins (https://example.org); as text, comma-separated. */
+function origins(help: string): Field<string[]> {
+  const list = z.array(z.string().refine((text) => parseOrigin(text) !== undefined));
+  return {
+    schema: list,
+    default: [],
+    help,
+    allowed: 'a list of web origins such as https://my-page.example.org or http://localhost:5173 (scheme, host and port; no path)',
+    placeholder: '<origins>',
+    fromText(value) {
+      const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+      return entries.every((entry) => parseOrigin(entry) !== undefined) ? { ok: true, value: entries } : { ok: false };
+    },
+    explain(value) {
+      const entries = typeof value === 'string' ? value.split(',').map((entry) => entry.trim()) : Array.isArray(value) ? value : [value];
+      const bad = entries.find((entry) => typeof entry !== 'string' || parseOrigin(entry) === undefined);
+      return bad === undefined ? undefined : `${JSON.stringify(bad)} is not an origin`;
+    },
+  };
+}
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
 
 export const fields = {
-  host: text('127.0.0.1', '<address>', 'address to listen on; 0.0.0.0 lets other machines on your network connect'),
+  host: text('127.0.0.1', '<address>', 'address to listen on; 0.0.0.0 lets other machines on your network connect (with tokens, or --allow-anonymous)'),
   port: integer(0, 65535, 8778, '<port>', 'TCP port to listen on (0 picks a free one)'),
   maxMessageBytes: integer(
     128,
@@ -143,6 +166,14 @@ export const fields = {
     '<count>',
     'messages kept per channel for ?history=N replay (also the largest N a client may ask for)',
   ),
+  maxHistoryBytes: integer(
+    1_024,
+    16 * 1024 * 1024 * 1024,
+    64 * 1024 * 1024,
+    '<bytes>',
+    'bytes of channel history kept over all channels; past it the least recently used channels lose theirs',
+  ),
+  maxChannelHistoryBytes: integer(1_024, 16 * 1024 * 1024 * 1024, 1024 * 1024, '<bytes>', 'bytes of history kept per channel; past it its oldest messages go'),
   store: pattern(
     'sqlite',
     STORE_SETTING,
@@ -159,6 +190,14 @@ export const fields = {
   ),
   maxKeyBytes: integer(1, 4096, 256, '<bytes>', 'longest key the store accepts'),
   maxValueBytes: integer(1, 16 * 1024 * 1024, 64 * 1024, '<bytes>', 'largest value the store accepts'),
+  maxKeysPerNamespace: integer(1, 100_000_000, 10_000, '<count>', 'keys one namespace (?ns=) may hold; a set of a new key past it is refused'),
+  maxStoreBytes: integer(
+    1_024,
+    1024 * 1024 * 1024 * 1024,
+    256 * 1024 * 1024,
+    '<bytes>',
+    'bytes of keys and values the store may hold over all namespaces; a write that would go past it is refused',
+  ),
   pingIntervalMs: integer(
     50,
     55_000,
@@ -178,6 +217,13 @@ export const fields = {
   outboundRate: integer(0, 100_000, 30, '<per-second>', 'messages per second sent to each client (a world handles tens, not thousands); 0 = unpaced'),
   outboundBurst: integer(1, 100_000, 10, '<count>', 'messages that may go at once after a quiet spell'),
   outboundQueue: integer(1, 100_000, 200, '<count>', 'messages that may wait per client; past it channel messages drop oldest-first'),
+  outboundMaxAgeMs: integer(
+    0,
+    600_000,
+    2_000,
+    '<ms>',
+    'longest a channel message may wait for a slow client before it is dropped (it sees recent messages, not old ones); 0 = no age limit',
+  ),
   maxOutboundRate: integer(0, 100_000, 1_000, '<per-second>', 'highest ?rate= a client may ask for; 0 = no cap (clients may then ask for rate=0, unpaced)'),
   endpointRates: pattern(
     '',
@@ -191,8 +237,16 @@ export const fields = {
     256 * 1024 * 1024,
     1024 * 1024,
     '<bytes>',
-    'bytes waiting in a client socket before its channel messages are held back; 8 times this closes it (it stopped reading)',
+    'bytes waiting in a client socket before its channel messages are held back (see maxQueuedBytes for the bound on everything waiting)',
   ),
+  maxQueuedBytes: integer(
+    64 * 1024,
+    1024 * 1024 * 1024,
+    4 * 1024 * 1024,
+    '<bytes>',
+    'bytes that may wait for one client, replies included; past it the server stops reading from it, and closes it at twice this or after stallTimeoutMs',
+  ),
+  stallTimeoutMs: integer(100, 600_000, 30_000, '<ms>', 'longest a client may stay over maxQueuedBytes (not reading what it is sent) before it is closed'),
   inboundRate: integer(0, 1_000_000, 100, '<per-second>', 'messages per second a client may send (with a burst of twice that); 0 = no limit'),
   inboundBytesRate: integer(0, 1024 * 1024 * 1024, 1024 * 1024, '<bytes-per-second>', 'bytes per second a client may send; 0 = no limit'),
   addressInboundRate: integer(0, 1_000_000, 500, '<per-second>', 'messages per second all clients from one address may send together; 0 = no limit'),
@@ -229,6 +283,7 @@ export const fields = {
     'run a program per connection at a path, websocketd-style: /weather=python3 weather.py',
   ),
   allowAnonymous: boolean(false, 'allow listening on a non-loopback address with no tokens (anyone who can reach it may use it)'),
+  allowedOrigins: origins('web pages (origins) that may use the server from a browser, comma-separated; by default none but its own dashboard'),
   trustProxy: boolean(false, 'take the client address from X-Forwarded-For (only behind your own reverse proxy)'),
   tlsCert: optionalPath('<file>', 'PEM certificate (chain) for wss://; reloaded on SIGHUP'),
   tlsKey: optionalPath('<file>', 'PEM private key for wss://; reloaded on SIGHUP'),
@@ -245,7 +300,7 @@ export const fields = {
   },
   logLevel: choice(LOG_LEVELS, 'info', '<level>', 'how much to log'),
   logFormat: choice(LOG_FORMATS, 'auto', '<format>', 'pretty for people, json for log collectors, auto (pretty on a terminal)'),
-} satisfies Record<string, Field<number> | Field<string> | Field<boolean> | Field<TokenSpec[]> | Field<BridgeSpec[]>>;
+} satisfies Record<string, Field<number> | Field<string> | Field<boolean> | Field<string[]> | Field<TokenSpec[]> | Field<BridgeSpec[]>>;
 
 export type ConfigKey = keyof typeof fields;
 export const configKeys = Object.keys(fields) as ConfigKey[];

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, suggestion } from './errors.js';
+import { ConfigError, describeParseError, suggestion } from './errors.js';
 import { configKeys, fields, type Config, type ConfigKey, type Field } from './fields.js';
 import type { Parsed } from './text-values.js';
 
@@ -90,7 +90,8 @@ function readConfigFile(path: string): Layer {
   try {
     data = extname(path).toLowerCase() === '.json' ? JSON.parse(source) : parseYaml(source);
   } catch (error) {
-    throw new ConfigError(`Config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+    // Never the parser's excerpt of the file: the line may hold a token.
+    throw new ConfigError(`Config file ${path} is ${describeParseError(error, source, extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML')}.`);
   }
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) {

@@ -15,8 +15,8 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RequestError } from '../protocol/request-error.js';
 import { refuseUpgrade } from '../server/http-pages.js';
+import { loopbackHost, sameOrigin } from '../server/browser-guard.js';
 import { clientAddress } from '../server/handshake.js';
-import { isLoopback } from '../server/urls.js';
 import type { Socket } from 'node:net';
 import type { ActivityLog } from './activity-log.js';
 import type { DashboardAccess } from './dashboard-access.js';
@@ -265,21 +265,5 @@ const FORWARDED = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
 
 /** Asked for by a loopback name (not a rebound DNS name), not through a proxy. */
 function fromThisComputer(req: IncomingMessage): boolean {
-  if (FORWARDED.some((header) => header in req.headers)) return false;
-  try {
-    return isLoopback(new URL(`http://${req.headers.host ?? ''}`).hostname);
-  } catch {
-    return false;
-  }
-}
-
-/** A browser always sends Origin on a WebSocket; it must be this server (the Host the page was loaded from). */
-function sameOrigin(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return true; // not a browser: no page of another site is involved
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
+  return !FORWARDED.some((header) => header in req.headers) && loopbackHost(req);
 }

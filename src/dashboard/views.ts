@@ -91,7 +91,7 @@ export class Views {
 export function connectionRow(connection: Connection, channels: string[]): ConnectionRow {
   return {
     id: connection.id,
-    path: connection.path,
+    path: connection.shownPath,
     endpoint: connection.endpoint,
     channels,
     name: connection.name,

@@ -19,9 +19,23 @@ function askHandshake(target: Target, address: string, timeoutMs: number): Promi
       ? connectTls({ host: address, port: target.port, servername: target.host, rejectUnauthorized: false })
       : connectTcp({ host: address, port: target.port });
     let received = Buffer.alloc(0);
+    let answered = false;
     const finish = (answer: Answer) => {
-      socket.destroy();
-      resolve(answer);
+      if (answered) return;
+      answered = true;
+      if (answer.kind !== 'http' || answer.status !== 101) {
+        socket.destroy();
+        resolve(answer);
+        return;
+      }
+      // The server accepted a real WebSocket connection: say goodbye with a close frame, so its log
+      // shows a clean close (1000) rather than a dropped connection (1006).
+      const timer = setTimeout(() => socket.destroy(), timeoutMs);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      socket.end(closeFrame());
     };
     const judge = (final: boolean) => {
       if (received.length === 0) return final ? finish({ kind: 'closed' }) : undefined;
@@ -75,6 +89,13 @@ export async function checkHttp(target: Target, address: string, timeoutMs: numb
     case 'error':
       return { ...base, status: 'fail', message: `the connection failed: ${answer.code}`, fix: 'Check that the server is running and speaks HTTP/WebSocket on this port.' };
   }
+}
+
+/** A client's close frame with code 1000, masked as RFC 6455 requires of clients. */
+function closeFrame(): Buffer {
+  const mask = randomBytes(4);
+  const payload = Buffer.from([0x03, 0xe8]);
+  return Buffer.concat([Buffer.from([0x88, 0x80 | payload.length]), mask, payload.map((byte, index) => byte ^ (mask[index % 4] ?? 0))]);
 }
 
 function preview(bytes: Buffer): string {

@@ -6,7 +6,7 @@
 import { checkHttp } from './http.js';
 import { REMINDERS, type Check, type DoctorReport } from './report.js';
 import { checkResolve } from './resolve.js';
-import { checkIdle, checkRoundTrip, checkTextOnly, type IdleOptions } from './session.js';
+import { checkIdle, checkRoundTrip, checkTextOnly, closeCleanly, type IdleOptions } from './session.js';
 import { checkUrl } from './target.js';
 import { checkTcp } from './tcp.js';
 import { checkTls } from './tls.js';
@@ -70,7 +70,7 @@ export async function runDoctor(input: string, options: DoctorOptions = {}): Pro
     }
     checks.push(checkTextOnly(inbox));
   } finally {
-    socket.terminate();
+    await closeCleanly(socket, inbox, timeoutMs);
   }
   return report();
 }

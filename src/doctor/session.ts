@@ -3,7 +3,7 @@
  * message), no binary frames, and (with --idle) that a quiet connection stays
  * up past Resonite's 60 s idle timeout.
  */
-import type WebSocket from 'ws';
+import WebSocket from 'ws';
 import type { Check } from './report.js';
 import { looksLikeSocketIo, SOCKET_IO_FIX, type Inbox } from './upgrade.js';
 
@@ -111,4 +111,16 @@ export async function checkIdle(inbox: Inbox, options: IdleOptions): Promise<Che
     };
   }
   return { ...base, status: 'pass', message: `a quiet connection stayed up for ${seconds(Date.now() - started)} (${inbox.pings - pingsBefore} pings, longest silence ${seconds(longestSilence)})` };
+}
+
+/**
+ * Ends the doctor's connection with a close handshake (1000), so the server's log shows a
+ * clean goodbye rather than a dropped connection (1006). A server that does not answer
+ * the close within `timeoutMs` is cut.
+ */
+export async function closeCleanly(socket: WebSocket, inbox: Inbox, timeoutMs: number): Promise<void> {
+  if (inbox.closed || socket.readyState === WebSocket.CLOSED) return;
+  if (socket.readyState === WebSocket.OPEN) socket.close(1000, 'doctor done');
+  await until(inbox, () => inbox.closed !== undefined, timeoutMs);
+  socket.terminate();
 }

@@ -1,4 +1,5 @@
 /** Checks 1 and 2: the URL parses, and its scheme is one Resonite's WebsocketClient uses. */
+import { hasScheme, WEBSOCKET_SCHEME } from '../util/ws-url.js';
 import type { Check } from './report.js';
 
 export interface Target {
@@ -12,11 +13,9 @@ export interface Target {
   path: string;
 }
 
-const EQUIVALENT: Record<string, string> = { 'http:': 'ws:', 'https:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' };
-
 export function checkUrl(input: string): { checks: Check[]; target?: Target } {
   const text = input.trim();
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+  if (!hasScheme(text)) {
     return {
       checks: [
         {
@@ -36,7 +35,7 @@ export function checkUrl(input: string): { checks: Check[]; target?: Target } {
     return { checks: [{ id: 'url', title: 'URL', status: 'fail', message: `"${text}" is not a valid URL`, fix: 'It should look like ws://localhost:8778/echo' }] };
   }
   const checks: Check[] = [{ id: 'url', title: 'URL', status: 'pass', message: text }];
-  const scheme = EQUIVALENT[url.protocol];
+  const scheme = WEBSOCKET_SCHEME[url.protocol];
   if (!scheme) {
     checks.push({
       id: 'scheme',

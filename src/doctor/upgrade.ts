@@ -6,6 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import WebSocket from 'ws';
+import { bodySummary } from '../util/body-summary.js';
 import type { Check } from './report.js';
 import type { Target } from './target.js';
 
@@ -45,7 +46,8 @@ export async function checkUpgrade(target: Target, address: string, timeoutMs: n
   if (outcome.kind === 'error') {
     return { check: { ...base, status: 'fail', message: `the handshake failed: ${outcome.message}`, fix: 'This does not look like a WebSocket server at this URL.' } };
   }
-  const said = outcome.body ? `: "${outcome.body}"` : '';
+  // The server's own words, as they are: they often quote a name themselves.
+  const said = outcome.body ? `; the server says: ${outcome.body}` : '';
   const status = `HTTP ${outcome.status}`;
   if (outcome.status === 404) {
     return { check: { ...base, status: 'fail', message: `${status}: nothing at ${target.path} takes WebSocket connections${said}`, fix: 'Check the path in the URL; the server\'s banner or docs list the working ones.' } };
@@ -95,7 +97,7 @@ function open(target: Target, address: string, timeoutMs: number): Promise<Opene
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
-      const done = () => resolve({ kind: 'refused', status: response.statusCode ?? 0, body: summary(body) });
+      const done = () => resolve({ kind: 'refused', status: response.statusCode ?? 0, body: bodySummary(body) });
       response.once('end', done);
       response.on('error', done);
       setTimeout(done, 500).unref();
@@ -150,9 +152,3 @@ export function looksLikeSocketIo(text: string): boolean {
 }
 
 export { SOCKET_IO_FIX };
-
-function summary(body: string): string {
-  const html = /<(!doctype|html|body|head)\b/i.test(body);
-  const text = (html ? body.replace(/<[^>]*>/g, ' ') : body).replace(/\s+/g, ' ').trim();
-  return text.length > 160 ? `${text.slice(0, 160)}…` : text;
-}

@@ -34,6 +34,8 @@ export interface KeyChange {
 export interface Broker {
   /** What and where, for the banner and logs, e.g. `redis at redis://127.0.0.1:6379`. */
   readonly description: string;
+  /** True while other nodes can be reached through it (always, for memory); /healthz reports it. */
+  readonly reachable: boolean;
   /** Reaches the broker; rejects with an actionable message when it cannot. */
   connect(): Promise<void>;
   /** Start receiving other nodes' events for a channel (the first local member joined). */
@@ -54,6 +56,8 @@ export interface Broker {
   members(channel: string): Promise<string[]>;
   /** Tells other nodes' watchers that a key changed here. */
   publishKey(change: KeyChange): void;
+  /** Bytes of history this process holds (the memory broker), counted as its budget counts them. */
+  historyBytes?(): number;
   /** Called with events that other nodes published. Set by the Hub. */
   onRemoteEvent: (event: ChannelEvent) => void;
   /** Called with key changes made on other nodes. Set by the server. */

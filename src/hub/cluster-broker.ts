@@ -47,7 +47,7 @@ export class ClusterBroker implements Broker {
   private timer: NodeJS.Timeout | undefined;
   /** This node's members per channel. */
   private readonly local = new Map<string, MemberCounts>();
-  /** Channels this node has stored a member list for (even an empty one): stored again on reconnect. */
+  /** Channels this node has members in and has stored a list for: stored again on reconnect. */
   private readonly written = new Set<string>();
   private readonly peers = new Map<string, Peer>();
   /** Channels whose subscription is under way. */
@@ -63,6 +63,10 @@ export class ClusterBroker implements Broker {
 
   get description(): string {
     return this.transport.description;
+  }
+
+  get reachable(): boolean {
+    return this.up;
   }
 
   async connect(): Promise<void> {
@@ -117,6 +121,9 @@ export class ClusterBroker implements Broker {
     const p = Object.fromEntries(members);
     const t = event.type === 'joined' ? 'j' : 'l';
     this.transport.sendPresence(event.channel, encode({ t, n: this.node, s, c: event.channel, f: event.name, p }), this.entry(event.channel, s));
+    // Its empty list is stored now; nothing to store again after an outage (no list reads as no members), so
+    // channels this node no longer has members in are not remembered: a client cycling names cannot grow the set.
+    if (!this.local.has(event.channel)) this.written.delete(event.channel);
   }
 
   async history(channel: string, limit: number): Promise<ChannelMessage[]> {

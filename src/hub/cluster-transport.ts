@@ -12,6 +12,8 @@ export interface TransportOptions {
   nodeTtlMs: number;
   /** Messages kept per channel (0: no history). */
   maxHistory: number;
+  /** Bytes of history kept per channel and over all channels, where the engine can hold it to that (docs/scaling.md). */
+  historyBytes: { channelBytes: number; totalBytes: number };
 }
 
 export interface Transport {

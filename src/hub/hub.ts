@@ -49,6 +49,13 @@ interface Held {
   id: string | undefined;
 }
 
+/**
+ * Most live messages held back for one member while its history replay is
+ * read (a remote broker can take seconds): past it the oldest go, as the
+ * member's outbound queue would drop them anyway.
+ */
+export const MAX_HELD = 256;
+
 /** Sees every channel message this node delivers (the dashboard's log and rates); `relayed` when a relay member sent it. */
 export type MessageTap = (event: ChannelMessage, relayed: boolean) => void;
 
@@ -72,6 +79,11 @@ export class Hub {
   /** Each channel with members on this node, and who they are. */
   *localMembers(): Iterable<[channel: string, recipients: Recipient[]]> {
     for (const [channel, members] of this.channels) yield [channel, [...members].map((member) => member.recipient)];
+  }
+
+  /** Bytes of channel history held in this process (the memory broker's; 0 when a remote broker keeps it). */
+  get historyBytes(): number {
+    return this.broker.historyBytes?.() ?? 0;
   }
 
   /** How many messages the channel's history holds now (up to `max`). */
@@ -189,7 +201,7 @@ export class Hub {
         const replayed = new Set<string | undefined>();
         for (const event of history) {
           replayed.add(event.id);
-          member.recipient.send(encoderFor(event)(member), 'stream');
+          member.recipient.send(encoderFor(event)(member), 'history');
         }
         // A message from another node can reach the history and this node's live feed in either order.
         for (const { text, id } of live) if (id === undefined || !replayed.has(id)) member.recipient.send(text, 'stream');
@@ -214,6 +226,10 @@ function encoderFor(event: ChannelEvent): (member: Member) => TextFrame {
 }
 
 function send(member: Member, text: TextFrame, delivery: Delivery = 'stream', id?: string): void {
-  if (member.pending) member.pending.push({ text, id });
-  else member.recipient.send(text, delivery);
+  if (!member.pending) {
+    member.recipient.send(text, delivery);
+    return;
+  }
+  member.pending.push({ text, id });
+  if (member.pending.length > MAX_HELD) member.pending.shift();
 }

@@ -39,6 +39,8 @@ const MAX_RETRY_MS = 1_000;
  */
 const PING_INTERVAL_MS = 10_000;
 const MAX_PINGS_OUT = 3;
+/** NATS's own default largest message (max_payload); a stream's max_msg_size above it would not matter. */
+const MAX_PAYLOAD_BYTES = 1024 * 1024;
 /** A history replay that takes longer than this is cut short (the broker is in trouble). */
 const HISTORY_TIMEOUT_MS = 5_000;
 
@@ -116,6 +118,10 @@ export class NatsTransport implements Transport {
         storage: StorageType.File,
         discard: DiscardPolicy.Old,
         max_msgs_per_subject: this.options.maxHistory,
+        // The stream's whole size: past it the oldest messages (of any channel) go. JetStream has no per-subject byte cap,
+        // so a channel holds at most maxHistory messages of up to max_msg_size each (docs/scaling.md).
+        max_bytes: this.options.historyBytes.totalBytes,
+        max_msg_size: Math.min(this.options.historyBytes.channelBytes, MAX_PAYLOAD_BYTES),
       };
       await jsm.streams.add(config).catch(() => jsm.streams.update(this.stream, config));
     }

@@ -12,15 +12,21 @@ import { ConfigError } from '../config/errors.js';
 import type { Broker } from './broker.js';
 import { ClusterBroker } from './cluster-broker.js';
 import type { Transport, TransportOptions } from './cluster-transport.js';
-import { MemoryBroker } from './memory-broker.js';
+import { MemoryBroker, type HistoryBudget } from './memory-broker.js';
 import { NatsTransport } from './nats-broker.js';
 import { RedisTransport } from './redis-broker.js';
 
 const DEFAULT_HEARTBEAT_MS = 2_000;
 const PREFIX = /^[A-Za-z0-9_-]{1,40}$/;
 
-export function createBroker(setting: string, maxHistory: number, log: Logger): Broker {
-  if (setting === 'memory') return new MemoryBroker(maxHistory);
+/** How much channel history to keep: messages per channel, bytes per channel and over all channels. */
+export interface HistoryLimits {
+  maxHistory: number;
+  budget: Pick<HistoryBudget, 'totalBytes' | 'channelBytes'>;
+}
+
+export function createBroker(setting: string, { maxHistory, budget }: HistoryLimits, log: Logger): Broker {
+  if (setting === 'memory') return new MemoryBroker(maxHistory, budget);
   const url = new URL(setting);
   const option = (name: string, fallback: number) => {
     const value = url.searchParams.get(name);
@@ -36,7 +42,7 @@ export function createBroker(setting: string, maxHistory: number, log: Logger): 
   const heartbeatMs = option('heartbeatMs', DEFAULT_HEARTBEAT_MS);
   const nodeTtlMs = option('nodeTtlMs', 3 * heartbeatMs);
   if (nodeTtlMs <= heartbeatMs) throw new ConfigError(`The broker URL's nodeTtlMs (${nodeTtlMs}) must be longer than heartbeatMs (${heartbeatMs}), e.g. 3 times.`);
-  const options: TransportOptions = { prefix, node: nodeId(), nodeTtlMs, maxHistory };
+  const options: TransportOptions = { prefix, node: nodeId(), nodeTtlMs, maxHistory, historyBytes: budget };
   const target = url.toString();
   const transport: Transport = url.protocol.startsWith('nats') || url.protocol === 'tls:' ? new NatsTransport(target, options) : new RedisTransport(target, options);
   return new ClusterBroker(transport, options.node, { heartbeatMs, nodeTtlMs }, log);

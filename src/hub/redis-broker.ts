@@ -15,6 +15,41 @@ import type { Transport, TransportOptions } from './cluster-transport.js';
 /** HDEL a node's list only while the node's liveness key is absent, atomically: a node that came back keeps it. */
 const FORGET = `if redis.call('EXISTS', KEYS[2]) == 0 then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0`;
 
+/**
+ * Appends to a channel's history and keeps it within its bounds, atomically:
+ * `maxHistory` messages and `channelBytes` per channel (oldest go first), and
+ * `totalBytes` over every channel of the cluster (the least recently published
+ * to loses its whole history first). Each channel's byte count sits in a hash,
+ * the order of use in a sorted set, the total in a key, all under the prefix.
+ * KEYS: history list, byte counts (hash), use order (zset), total bytes, use counter.
+ * ARGV: channel, payload, maxHistory, channelBytes, totalBytes, history key prefix.
+ */
+const APPEND_HISTORY = `
+local list, sizes, order, total, clock = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local channel, payload = ARGV[1], ARGV[2]
+local maxHistory, channelBytes, totalBytes = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+redis.call('RPUSH', list, payload)
+local bytes = redis.call('HINCRBY', sizes, channel, #payload)
+local all = redis.call('INCRBY', total, #payload)
+local length = redis.call('LLEN', list)
+while length > maxHistory or bytes > channelBytes do
+  local old = redis.call('LPOP', list)
+  if not old then break end
+  bytes = redis.call('HINCRBY', sizes, channel, -#old)
+  all = redis.call('INCRBY', total, -#old)
+  length = length - 1
+end
+redis.call('ZADD', order, redis.call('INCR', clock), channel)
+while all > totalBytes do
+  local oldest = redis.call('ZRANGE', order, 0, 0)[1]
+  if not oldest or oldest == channel then break end
+  all = redis.call('INCRBY', total, -tonumber(redis.call('HGET', sizes, oldest) or '0'))
+  redis.call('DEL', ARGV[6] .. oldest)
+  redis.call('HDEL', sizes, oldest)
+  redis.call('ZREM', order, oldest)
+end
+return all`;
+
 /** Longest wait between reconnection attempts. */
 const MAX_RETRY_MS = 5_000;
 
@@ -75,9 +110,14 @@ export class RedisTransport implements Transport {
   }
 
   sendMessage(channel: string, payload: string): void {
-    const { maxHistory } = this.options;
+    const { maxHistory, historyBytes } = this.options;
     const batch = this.commands.multi();
-    if (maxHistory > 0) batch.rpush(this.key('h', channel), payload).ltrim(this.key('h', channel), -maxHistory, -1);
+    // Lua's # counts bytes: so does this check. A payload bigger than a channel's whole budget is not kept.
+    if (maxHistory > 0 && Buffer.byteLength(payload) <= historyBytes.channelBytes) {
+      const { prefix } = this.options;
+      const keys = [this.key('h', channel), `${prefix}:history:bytes`, `${prefix}:history:order`, `${prefix}:history:total`, `${prefix}:history:clock`];
+      batch.eval(APPEND_HISTORY, keys.length, ...keys, channel, payload, maxHistory, historyBytes.channelBytes, historyBytes.totalBytes, this.key('h', ''));
+    }
     this.send(batch.publish(this.topic(channel), payload));
   }
 

@@ -10,7 +10,7 @@ import type { Config } from '../config/fields.js';
 export type { Logger };
 
 export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, stream = process.stdout): Logger {
-  const usePretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && stream.isTTY === true);
+  const usePretty = !logsJson(config, stream);
   const options = { level: config.logLevel, base: undefined };
   if (!usePretty) return pino(options, stream);
   return pino(
@@ -24,4 +24,9 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'logFormat'>, str
       singleLine: true,
     }),
   );
+}
+
+/** Whether logs go out as JSON lines: asked for, or `auto` writing to something that is not a terminal (a file, a collector). */
+export function logsJson(config: Pick<Config, 'logFormat'>, stream: { isTTY?: boolean } = process.stdout): boolean {
+  return config.logFormat === 'json' || (config.logFormat === 'auto' && stream.isTTY !== true);
 }

@@ -18,6 +18,7 @@ interface Totals {
 export interface MetricsSources {
   connections: () => Iterable<Connection>;
   channels: () => number;
+  historyBytes: () => number;
   bridges: () => BridgeStatus[];
 }
 
@@ -74,6 +75,14 @@ export class Metrics {
       registers,
       collect() {
         this.set(sources.channels());
+      },
+    });
+    new Gauge({
+      name: 'resobridge_history_bytes',
+      help: 'Bytes of channel history held in memory (bounded by maxHistoryBytes)',
+      registers,
+      collect() {
+        this.set(sources.historyBytes());
       },
     });
     new Gauge({

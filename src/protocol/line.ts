@@ -2,7 +2,7 @@
  * The line format: `tag|field|field…`, what worlds read and write.
  * ProtoFlux has no Split and no JSON node, so every message to a world is a
  * tag to branch on with StartsWith, then fields. A field that holds `|`, `%`,
- * CR or LF is percent-escaped, which the stock UnescapeUriDataString node undoes;
+ * CR or LF (or starts with a combining mark) is percent-escaped, which the stock UnescapeUriDataString node undoes;
  * incoming fields are percent-decoded, so a world may escape with EscapeUriDataString.
  */
 
@@ -11,8 +11,17 @@ export const SEPARATOR = '|';
 const NEEDS_ESCAPE = /[|%\r\n]/;
 const ESCAPES: Record<string, string> = { '|': '%7C', '%': '%25', '\r': '%0D', '\n': '%0A' };
 
+/**
+ * A combining mark (U+0300 and up) at a field's start follows a `|`, and .NET's culture-sensitive
+ * StartsWith/IndexOf (ICU, on Windows) then no longer see that `|`: it is percent-escaped too.
+ */
+const LEADING_MARK = /^\p{M}/u;
+
 export function escapeField(field: string): string {
-  return NEEDS_ESCAPE.test(field) ? field.replace(/[|%\r\n]/g, (c) => ESCAPES[c] ?? c) : field;
+  const escaped = NEEDS_ESCAPE.test(field) ? field.replace(/[|%\r\n]/g, (c) => ESCAPES[c] ?? c) : field;
+  if (escaped.charCodeAt(0) < 0x300 || !LEADING_MARK.test(escaped)) return escaped;
+  const mark = String.fromCodePoint(escaped.codePointAt(0) ?? 0);
+  return encodeURIComponent(mark) + escaped.slice(mark.length);
 }
 
 /** `formatLine('joined', 'lobby', 'Bob')` → `joined|lobby|Bob`. The tag is not escaped. */

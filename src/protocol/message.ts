@@ -7,7 +7,7 @@
  */
 import { formatLine } from './line.js';
 import { TextFrame } from './text-frame.js';
-import { formatValue, Vector, type Value } from './values.js';
+import { assertFinite, formatValue, Vector, type Value } from './values.js';
 
 export type Encoding = 'line' | 'json';
 export type FieldValue = Value | readonly Value[];
@@ -20,7 +20,13 @@ export class Message {
     readonly tag: string,
     readonly fields: readonly (readonly [name: string, value: FieldValue])[] = [],
     readonly id?: string,
-  ) {}
+  ) {
+    // Checked when the message is made (inside a command's handler), not when it is encoded for sending.
+    for (const [, value] of fields) {
+      if (typeof value === 'number' || value instanceof Vector) assertFinite(value);
+      else if (Array.isArray(value)) (value as readonly Value[]).forEach(assertFinite);
+    }
+  }
 
   /** A message with unnamed fields (from a custom command): `tag|a|b`, or JSON `{"type":tag,"fields":[a,b]}`. */
   static of(tag: string, values: readonly Value[]): Message {

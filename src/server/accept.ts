@@ -15,7 +15,7 @@ import type { Admitted } from './handshake.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { InboundGate } from './inbound-gate.js';
 import type { InboundLimits } from './inbound-limits.js';
-import { commonOptions, readQuery } from './query-options.js';
+import { commonOptions, rateOption, readQuery } from './query-options.js';
 
 /**
  * A client over its inbound allowance for this long without a second's break is closed (1008): a backlog
@@ -53,14 +53,22 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
     {
       closeLingerMs: config.closeLingerMs,
       maxBufferedBytes: config.maxBufferedBytes,
-      pacing: { rate: context.endpointRates.get(endpoint.kind) ?? config.outboundRate, burst: config.outboundBurst, queueLimit: config.outboundQueue },
+      maxQueuedBytes: config.maxQueuedBytes,
+      stallTimeoutMs: config.stallTimeoutMs,
+      log,
+      pacing: {
+        rate: context.endpointRates.get(endpoint.kind) ?? config.outboundRate,
+        burst: config.outboundBurst,
+        queueLimit: config.outboundQueue,
+        maxAgeMs: config.outboundMaxAgeMs,
+      },
     },
   );
   connection.grant = admitted.grant;
-  const { values, errors } = readQuery({ ...commonOptions, ...endpoint.options }, connection.query, !endpoint.acceptsAnyOption);
+  const { values, errors } = readQuery({ ...commonOptions, rate: rateOption(config.maxOutboundRate), ...endpoint.options }, connection.query, !endpoint.acceptsAnyOption);
   if (values.name) connection.name = values.name;
   if (values.rate !== undefined) errors.push(...applyRate(connection, values.rate, config));
-  const about = { conn: connection.id, path: connection.path, ...params, remote: connection.remoteAddress, name: connection.name, token: admitted.grant.name };
+  const about = { conn: connection.id, path: connection.shownPath, ...params, remote: connection.remoteAddress, name: connection.name, token: admitted.grant.name };
   context.connections.add(connection);
   context.watcher?.opened(connection);
   log.info(about, 'connected');
@@ -110,10 +118,8 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
     }
   };
 
-  ws.on('message', (data: RawData, isBinary: boolean) => {
-    connection.markAlive();
-    gate.receive(data as Buffer, isBinary);
-  });
+  ws.on('message', (data: RawData, isBinary: boolean) => gate.receive(data as Buffer, isBinary));
+  // Only a pong shows the client reads what it is sent; its own messages do not (see Connection.markAlive).
   ws.on('pong', () => connection.markAlive());
   ws.on('error', (error) => log.info({ ...about, err: error.message }, 'client protocol error'));
   ws.once('close', (code: number, reason: Buffer) => {
@@ -127,8 +133,7 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
     log.info(
       {
         ...about,
-        code,
-        reason: reason.toString() || undefined,
+        ...connection.closeDetails(code, reason.toString()),
         durationMs: Date.now() - connection.connectedAt,
         messagesIn: connection.messagesIn,
         messagesOut: connection.messagesOut,
@@ -143,17 +148,17 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
 function applyRate(connection: Connection, rate: number, config: Config): string[] {
   const cap = config.maxOutboundRate;
   if (cap !== 0 && (rate === 0 || rate > cap)) {
-    connection.pace({ rate: cap, burst: config.outboundBurst, queueLimit: config.outboundQueue });
+    connection.pace({ rate: cap, burst: config.outboundBurst, queueLimit: config.outboundQueue, maxAgeMs: config.outboundMaxAgeMs });
     return [`rate is limited to ${cap} messages per second on this server; using ${cap} (got "${rate}")`];
   }
-  connection.pace({ rate, burst: Math.max(config.outboundBurst, Math.ceil(rate / 10)), queueLimit: config.outboundQueue });
+  connection.pace({ rate, burst: Math.max(config.outboundBurst, Math.ceil(rate / 10)), queueLimit: config.outboundQueue, maxAgeMs: config.outboundMaxAgeMs });
   return [];
 }
 
 /** An endpoint that throws costs that client an error message (or, on open, its connection), never the server. */
 function guarded(connection: Connection, log: Logger, open: () => Session): Session {
   const fail = (what: string, error: unknown): Message => {
-    log.error({ err: error, conn: connection.id, path: connection.path }, `endpoint failed on ${what}`);
+    log.error({ err: error, conn: connection.id, path: connection.shownPath }, `endpoint failed on ${what}`);
     return messages.error('internal', 'the server failed to handle that; see its log');
   };
   let session: Session;

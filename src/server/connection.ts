@@ -5,11 +5,13 @@
  * Resonite can only receive text.
  */
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Grant } from '../auth/access.js';
 import type { Encoding, Message } from '../protocol/message.js';
 import { messages } from '../protocol/messages.js';
 import { TextFrame } from '../protocol/text-frame.js';
+import { redactPath } from '../util/redact-url.js';
 import { Pacer, type Delivery, type PacerOptions } from './pacer.js';
 import { ReadPause } from './read-pause.js';
 import type { RecentMessages } from './recent-messages.js';
@@ -38,19 +40,48 @@ export interface ConnectionOptions {
   pacing: PacerOptions;
   /** Past this many bytes waiting in the socket, droppable messages are held back or dropped. */
   maxBufferedBytes: number;
+  /**
+   * Bytes that may wait for this client (pacer queue and socket buffer, replies included).
+   * Past it, channel messages are dropped and reading from the client stops (TCP pushes back);
+   * past twice this, or still over it after stallTimeoutMs, the client is closed.
+   */
+  maxQueuedBytes: number;
+  stallTimeoutMs: number;
+  /** Where a close for not reading is logged. */
+  log?: Logger;
 }
 
+/** The reason reading is held while too many bytes wait for this client (see ReadPause). */
+const OUTBOUND_PAUSE = 'outbound';
 const STALLED_REASON = 'too slow: the client stopped reading';
-/** A client whose socket holds this many times maxBufferedBytes has stopped reading: it is closed. */
-const HARD_BUFFER_FACTOR = 8;
-/** Longest wait for a client to answer our close frame before the socket is cut. */
-const CLOSE_HANDSHAKE_MS = 5_000;
+/** How often a client held for not reading is looked at again. */
+const STALL_CHECK_MS = 100;
+/**
+ * Longest wait for a client to answer our close frame before the socket is cut.
+ * .NET's ClientWebSocket (Resonite's) reports the close to its owner but never
+ * answers it by itself, so waiting longer only delays a shutdown: the close frame
+ * has been sent after its linger, and a client that will answer does so within a
+ * round trip.
+ */
+export const CLOSE_HANDSHAKE_MS = 1_000;
+
+/** How a connection ended, for the log. */
+export interface CloseDetails {
+  /** The code the connection closed with: the one the server sent, when the server closed it. */
+  code: number;
+  reason?: string;
+  closedBy: 'server' | 'client';
+  /** Only when the server closed: false if the client never answered the close frame (the socket was cut). */
+  clientAnsweredClose?: boolean;
+}
 
 export class Connection {
   /** Short random id, unique enough to tell connections apart in logs. */
   readonly id = randomBytes(3).toString('hex');
   readonly connectedAt = Date.now();
   readonly path: string;
+  /** The path as logs and the dashboard show it (redactPath: no token, however it was typed). */
+  readonly shownPath: string;
   readonly endpoint: string;
   readonly query: URLSearchParams;
   readonly remoteAddress: string;
@@ -70,9 +101,16 @@ export class Connection {
   recent: RecentMessages | undefined;
   /** Resolves when the socket has closed, whoever closed it. */
   readonly closed: Promise<void>;
-  /** Reading from this client, paused while any reason holds (e.g. over its inbound allowance). */
+  /** Reading from this client, paused while any reason holds (over its inbound allowance; too much waiting for it). */
   readonly reading: ReadPause;
   private closing = false;
+  /** While reading is held for outbound bytes: when it started, and the timer that looks again. */
+  private heldSince = 0;
+  private stallCheck: NodeJS.Timeout | undefined;
+  /** The close frame the server sent, if it closed this connection. */
+  private sentClose: { code: number; reason: string } | undefined;
+  /** True once the server cut the socket without a close handshake. */
+  private cut = false;
 
   private pacer: Pacer;
 
@@ -82,12 +120,20 @@ export class Connection {
     private readonly options: ConnectionOptions,
   ) {
     this.path = info.path;
+    this.shownPath = redactPath(info.path);
     this.endpoint = info.endpoint;
     this.query = info.query;
     this.remoteAddress = info.remoteAddress;
     this.name = `guest-${this.id}`;
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     this.reading = new ReadPause(socket);
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        // Whatever still waits for this client is freed now, not when its pacer would have sent it.
+        this.pacer.stop();
+        this.releaseOutbound();
+        resolve();
+      }),
+    );
     this.pacer = this.makePacer(options.pacing);
   }
 
@@ -107,13 +153,17 @@ export class Connection {
     return this.pacer.queued;
   }
 
+  /** Bytes waiting for this client: in the pacer and in the socket's send buffer. */
+  get queuedBytes(): number {
+    return this.pacer.bytes + this.socket.bufferedAmount;
+  }
+
   private makePacer(pacing: PacerOptions): Pacer {
     return new Pacer(
       pacing,
       (frame) => this.write(frame),
       () => this.socket.bufferedAmount > this.options.maxBufferedBytes,
       (count) => messages.dropped(count).frame(this.encoding),
-      () => void this.close(CloseCode.policyViolation, STALLED_REASON),
     );
   }
 
@@ -132,7 +182,49 @@ export class Connection {
     }
     if (!this.isOpen) return false;
     this.pacer.push(text, delivery);
+    if (this.pacer.bytes + this.socket.bufferedAmount > this.options.maxQueuedBytes) this.overBudget();
     return true;
+  }
+
+  /**
+   * More bytes wait for this client than maxQueuedBytes: its channel messages
+   * go first; if that is not enough, reading from it stops until it has read
+   * half of what waits, and it is closed if it stays over (it is not reading).
+   */
+  private overBudget(): void {
+    const limit = this.options.maxQueuedBytes;
+    this.pacer.shed();
+    if (this.queuedBytes > 2 * limit) return this.giveUp();
+    if (this.queuedBytes <= limit || this.reading.has(OUTBOUND_PAUSE)) return;
+    this.reading.hold(OUTBOUND_PAUSE);
+    this.pacer.shedding = true;
+    this.heldSince = Date.now();
+    this.stallCheck = setInterval(() => {
+      const waiting = this.queuedBytes;
+      if (waiting > 2 * limit || Date.now() - this.heldSince > this.options.stallTimeoutMs) this.giveUp();
+      else if (waiting <= limit / 2) this.releaseOutbound();
+    }, STALL_CHECK_MS);
+    this.stallCheck.unref();
+  }
+
+  private releaseOutbound(): void {
+    clearInterval(this.stallCheck);
+    this.stallCheck = undefined;
+    this.pacer.shedding = false;
+    this.reading.release(OUTBOUND_PAUSE);
+  }
+
+  /** Closes a client that does not read what it is sent; what waits for it is freed at once. */
+  private giveUp(): void {
+    const queuedBytes = this.queuedBytes;
+    const heldMs = this.reading.has(OUTBOUND_PAUSE) ? Date.now() - this.heldSince : 0;
+    this.releaseOutbound();
+    if (!this.isOpen) return;
+    this.options.log?.warn(
+      { conn: this.id, path: this.path, remote: this.remoteAddress, queuedBytes, heldMs, maxQueuedBytes: this.options.maxQueuedBytes },
+      `closing a client that does not read what it is sent (${STALLED_REASON})`,
+    );
+    void this.close(CloseCode.policyViolation, STALLED_REASON);
   }
 
   /** Sends a server message in this client's encoding. */
@@ -143,10 +235,6 @@ export class Connection {
   /** The one place that writes to the socket: always a text frame. */
   private write(frame: string | TextFrame): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    if (this.socket.bufferedAmount > this.options.maxBufferedBytes * HARD_BUFFER_FACTOR) {
-      void this.close(CloseCode.policyViolation, STALLED_REASON);
-      return;
-    }
     this.socket.send(typeof frame === 'string' ? frame : frame.bytes, { binary: false });
     this.recent?.add('out', frame);
     this.messagesOut++;
@@ -164,11 +252,13 @@ export class Connection {
     if (finalMessage) this.write(finalMessage.frame(this.encoding));
     this.closing = true;
     this.pacer.stop();
+    this.releaseOutbound();
     return new Promise((resolve) => {
       setTimeout(() => {
         if (this.socket.readyState === this.socket.OPEN) {
-          this.socket.close(code, truncateReason(reason));
-          // A client that never answers the close frame is cut, so its memory is freed.
+          this.sentClose = { code, reason: truncateReason(reason) };
+          this.socket.close(code, this.sentClose.reason);
+          // A client that never answers the close frame is cut, so its memory is freed and a shutdown ends.
           setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_MS).unref();
         }
         resolve();
@@ -176,14 +266,32 @@ export class Connection {
     });
   }
 
+  /**
+   * What to log about the end of this connection, from the code and reason ws
+   * reported. A client that did not answer our close frame shows up in ws as
+   * 1006 (no close received); the truth is that the server closed it with its
+   * own code and the client stayed silent.
+   */
+  closeDetails(code: number, reason: string): CloseDetails {
+    if (!this.sentClose) return { code, reason: reason || undefined, closedBy: this.cut ? 'server' : 'client' };
+    const answered = code !== 1006;
+    return { code: this.sentClose.code, reason: this.sentClose.reason || undefined, closedBy: 'server', clientAnsweredClose: answered };
+  }
+
   /** Drops the connection at once, without a close handshake (for clients that stopped answering). */
   terminate(): void {
+    this.cut = true;
     this.closing = true;
     this.pacer.stop();
+    this.releaseOutbound();
     this.socket.terminate();
   }
 
-  /** Any sign of life (a pong or a message) resets the missed-pong count. */
+  /**
+   * A pong resets the missed-pong count: it shows the client reads what it is
+   * sent (the ping waited behind everything before it). Its own messages do not:
+   * a client that sends but never reads is not alive.
+   */
   markAlive(): void {
     this.missedPongs = 0;
   }

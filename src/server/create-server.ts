@@ -26,7 +26,7 @@ import { scopedStore, type ConnectionContext, type ScopedStore } from '../app/cl
 import { commandEndpoint } from '../app/command-endpoint.js';
 import { Commands, type CommandSpec } from '../app/commands.js';
 import { customEndpoint, type EndpointHandlers } from '../app/custom-endpoint.js';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, OpenToNetworkError } from '../config/errors.js';
 import { createDashboard, DASHBOARD_DISABLED, type Dashboard } from '../dashboard/dashboard.js';
 import type { Config } from '../config/fields.js';
 import { resolveConfig } from '../config/load.js';
@@ -38,6 +38,7 @@ import { messages } from '../protocol/messages.js';
 import { Metrics } from '../metrics/metrics.js';
 import { KeyValue } from '../store/keyvalue.js';
 import { openStore } from '../store/open-store.js';
+import { redactPath } from '../util/redact-url.js';
 import { within } from '../util/timeout.js';
 import { VERSION } from '../version.js';
 import { accept } from './accept.js';
@@ -45,6 +46,7 @@ import { CloseCode, type Connection } from './connection.js';
 import type { Endpoint } from './endpoint.js';
 import { channelEndpoint } from './endpoints/channel.js';
 import { echoEndpoint } from './endpoints/echo.js';
+import { browserPolicy } from './browser-guard.js';
 import { decide } from './handshake.js';
 import { httpHandler } from './http-handler.js';
 import { refuseUpgrade } from './http-pages.js';
@@ -112,16 +114,18 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   const { logger: givenLogger, ...settings } = options;
   const config = resolveConfig(settings as Partial<Config>);
   const access = new Access(config.tokens);
+  const browser = browserPolicy(config, access);
   if (access.open && !isLoopback(config.host) && !config.allowAnonymous) {
-    throw new ConfigError(
-      `resobridge would listen on ${config.host}, where other machines can reach it, with no tokens configured: anyone could use it. ` +
-        'Configure tokens (see docs/security.md), or start with --allow-anonymous if everyone who can reach it may use it (e.g. a trusted home network).',
-    );
+    throw new OpenToNetworkError(config.host);
   }
   const tls = readTls(config.tlsCert, config.tlsKey);
   const log = givenLogger ?? createLogger(config);
   const startedAt = Date.now();
-  const broker = createBroker(config.broker, config.maxHistory, log);
+  const broker = createBroker(
+    config.broker,
+    { maxHistory: config.maxHistory, budget: { totalBytes: config.maxHistoryBytes, channelBytes: config.maxChannelHistoryBytes } },
+    log,
+  );
   const hub = new Hub(broker, (error, channel) =>
     log.error({ err: error, channel }, 'channel broker failed'),
   );
@@ -169,16 +173,22 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       }),
   );
   let keyvalue: KeyValue | undefined;
-  const metrics = new Metrics({ connections: () => connections, channels: () => hub.channelCount, bridges: bridgeStatus });
+  const metrics = new Metrics({ connections: () => connections, channels: () => hub.channelCount, historyBytes: () => hub.historyBytes, bridges: bridgeStatus });
   const wss = new WebSocketServer({ noServer: true, maxPayload: readLimit(config.maxMessageBytes), perMessageDeflate: false });
+  // Not ok (and so 503, for load balancers) while shutting down, or while cut off from the other nodes.
   const health = () => ({
-    status: closing ? 'shutting down' : 'ok',
+    status: closing ? 'shutting down' : broker.reachable ? 'ok' : 'broker unreachable',
+    broker: { description: broker.description, state: broker.reachable ? 'connected' : 'unreachable' },
     version: VERSION,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     connections: connections.size,
     channels: hub.channelCount,
+    /** Bytes of channel history held in memory (within maxHistoryBytes). */
+    historyBytes: hub.historyBytes,
     /** Messages waiting in pacers, and dropped so far by pacing, over all open connections. */
     queued: sum(connections, (connection) => connection.queued),
+    /** Bytes waiting for clients (pacers and socket buffers), bounded per client by maxQueuedBytes. */
+    queuedBytes: sum(connections, (connection) => connection.queuedBytes),
     dropped: sum(connections, (connection) => connection.dropped),
     bridges: bridgeStatus(),
   });
@@ -203,6 +213,8 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     maxMessageBytes: config.maxMessageBytes,
     limits,
     trustProxy: config.trustProxy,
+    browser,
+    log,
   }, dashboard);
   // Answer every request promptly; never leave a half-open handshake hanging. Node checks these timeouts
   // every connectionsCheckingInterval (30 s by default, so a slow handshake lived up to 40 s): every second here.
@@ -242,12 +254,14 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     if (dashboard && !closing && dashboard.upgrade(req, socket, head)) return;
     const store = keyvalue;
     if (closing || !store) {
+      const reason = 'The server is not running right now (starting or stopping). Try again in a moment.';
+      log.info({ path: redactPath((req.url ?? '/').split('?')[0] ?? '/'), remote: socket.remoteAddress, status: 503, reason }, 'handshake refused');
       metrics.handshakeFailures.inc({ reason: '503' });
-      return refuseUpgrade(socket, 503, 'The server is not running right now (starting or stopping). Try again in a moment.');
+      return refuseUpgrade(socket, 503, reason);
     }
     let decision: ReturnType<typeof decide>;
     try {
-      decision = decide(req, socket, { endpoints, access, limits, trustProxy: config.trustProxy });
+      decision = decide(req, socket, { endpoints, access, limits, trustProxy: config.trustProxy, browser });
     } catch (error) {
       // A request line no URL parser accepts: refuse it, never let it reach the process.
       log.info({ err: (error as Error).message, remote: socket.remoteAddress }, 'handshake refused: unreadable request');
@@ -255,7 +269,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       return refuseUpgrade(socket, 400, 'The request could not be read. Connect to a URL like ws://HOST:PORT/echo.');
     }
     if (!decision.ok) {
-      log.info({ path: decision.path, remote: decision.remoteAddress, status: decision.status }, 'handshake refused');
+      log.info({ path: decision.path, remote: decision.remoteAddress, status: decision.status, reason: decision.loggedReason }, 'handshake refused');
       metrics.handshakeFailures.inc({ reason: String(decision.status) });
       return refuseUpgrade(socket, decision.status, decision.reason);
     }
@@ -275,7 +289,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
         });
       } catch (error) {
         // A bug in setting up one connection costs that connection, never the server.
-        log.error({ err: error, path: admitted.path }, 'could not set up a connection');
+        log.error({ err: error, path: redactPath(admitted.path) }, 'could not set up a connection');
         ws.terminate();
       }
     });
@@ -285,15 +299,19 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     closing = true;
     keepalive?.stop();
     dashboard?.close();
-    const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
-    http.closeIdleConnections();
+    // Still listening while clients are told and closed: /healthz answers 503 "shutting down" (load
+    // balancers take the node out) and new handshakes get a 503 that says why, not a refused connection.
     const open = [...connections];
     const gone = open.map((connection) => connection.closed);
     await Promise.all(open.map((connection) => connection.close(CloseCode.goingAway, 'server shutting down', messages.server('shutting down'))));
+    // Each connection cuts a client that does not answer its close frame (CLOSE_HANDSHAKE_MS);
+    // shutdownTimeoutMs bounds the whole wait in case something else holds a socket open.
     if (!(await within(Promise.all(gone).then(() => true), config.shutdownTimeoutMs, false))) {
+      log.warn({ connections: connections.size, shutdownTimeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out: cutting the connections still open');
       for (const connection of connections) connection.terminate();
       await Promise.all(gone);
     }
+    const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
     http.closeAllConnections();
     wss.close();
     await stopped;
@@ -394,7 +412,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
         http.on('error', (error) => log.error({ err: error }, 'server error'));
         if (budget.warning) log.warn(budget.warning);
         keepalive = new Keepalive(() => connections, config.pingIntervalMs, config.maxMissedPongs, (connection) =>
-          log.info({ conn: connection.id, path: connection.path, missedPongs: connection.missedPongs }, 'dropping unresponsive client'),
+          log.info({ conn: connection.id, path: connection.shownPath, missedPongs: connection.missedPongs }, 'dropping unresponsive client'),
         );
         resolve(http.address() as AddressInfo);
       });

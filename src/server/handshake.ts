@@ -6,7 +6,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { mayUse, redactPath, splitPathToken, type Access, type Grant } from '../auth/access.js';
+import { mayUse, missingScope, splitPathToken, type Access, type Grant } from '../auth/access.js';
+import { redactPath, redactReason } from '../util/redact-url.js';
+import { browserRefusal, type BrowserPolicy } from './browser-guard.js';
 import type { Endpoint } from './endpoint.js';
 import type { InboundLimits } from './inbound-limits.js';
 import { route } from './router.js';
@@ -21,18 +23,34 @@ export interface Admitted {
   remoteAddress: string;
 }
 
-export type Decision = { ok: true; admitted: Admitted } | { ok: false; status: number; reason: string; path: string; remoteAddress: string };
+export type Decision =
+  | { ok: true; admitted: Admitted }
+  | {
+      ok: false;
+      status: number;
+      /** For the client (the HTTP body). */
+      reason: string;
+      /** The same, fit for the log: no token in it. */
+      loggedReason: string;
+      path: string;
+      remoteAddress: string;
+    };
 
 export function decide(
   req: IncomingMessage,
   socket: Socket,
-  context: { endpoints: readonly Endpoint[]; access: Access; limits: InboundLimits; trustProxy: boolean },
+  context: { endpoints: readonly Endpoint[]; access: Access; limits: InboundLimits; trustProxy: boolean; browser: BrowserPolicy },
 ): Decision {
-  const url = new URL(req.url ?? '/', 'http://localhost');
   const remoteAddress = clientAddress(req, socket, context.trustProxy);
+  // Logged as sent (before URL parsing, which reads `//t/<token>` as a host), with every token redacted.
+  const logged = redactPath((req.url ?? '/').split('?')[0] ?? '/');
+  let sent = '';
+  const refuse = (status: number, reason: string): Decision => ({ ok: false, status, reason, loggedReason: redactReason(reason, sent, logged), path: logged, remoteAddress });
+  const fromPage = browserRefusal(req, context.browser);
+  if (fromPage) return refuse(403, fromPage);
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  sent = url.pathname;
   const { token: pathToken, path } = splitPathToken(url.pathname);
-  const logged = redactPath(url.pathname);
-  const refuse = (status: number, reason: string): Decision => ({ ok: false, status, reason, path: logged, remoteAddress });
 
   const found = route(context.endpoints, path);
   if (!('endpoint' in found)) return refuse(found.status, found.reason);
@@ -41,7 +59,11 @@ export function decide(
   const { endpoint, params } = found;
   const target = endpoint.kind === 'channel' ? { kind: 'channel' as const, channel: params.channel ?? '' } : { kind: endpoint.kind, path: endpoint.path };
   if (!mayUse(auth.grant, target)) {
-    return refuse(403, `The token "${auth.grant.name}" may not use ${path}. Ask whoever runs the server for a token that allows it.`);
+    return refuse(
+      403,
+      `The token "${auth.grant.name}" may not use ${path}: it needs the scope "${missingScope(target)}". ` +
+        `Add "${missingScope(target)}" to that token's allow list in the server's config file, or ask whoever runs the server for a token that allows it.`,
+    );
   }
   const limited = context.limits.admit(remoteAddress);
   if (limited) return refuse(limited.status, limited.reason);

@@ -11,6 +11,7 @@
  * with that address's WebSocket messages; over it: 429 with Retry-After.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import { mayChannel, mayUse, mayWriteKeys, type Access, type Grant } from '../auth/access.js';
 import type { Hub } from '../hub/hub.js';
 import { RequestError } from '../protocol/request-error.js';
@@ -21,6 +22,8 @@ import { NAME_RULE } from '../protocol/names.js';
 import { clientAddress } from './handshake.js';
 import type { InboundLimits } from './inbound-limits.js';
 import { DEFAULT_NAMESPACE, NAMESPACE } from './query-options.js';
+import { redactPath, redactReason } from '../util/redact-url.js';
+import { browserRefusal, corsOrigin, type BrowserPolicy } from './browser-guard.js';
 
 export interface HttpApiContext {
   access: Access;
@@ -29,6 +32,9 @@ export interface HttpApiContext {
   maxMessageBytes: number;
   limits: InboundLimits;
   trustProxy: boolean;
+  /** Which web pages may call the API from a browser. */
+  browser: BrowserPolicy;
+  log: Logger;
 }
 
 type Reply = { status: number; body: Record<string, unknown> | string };
@@ -43,19 +49,36 @@ export async function httpApi(req: IncomingMessage, res: ServerResponse, url: UR
   const limited = context.limits.request(clientAddress(req, req.socket, context.trustProxy));
   if (limited) {
     const seconds = Math.max(1, Math.ceil(limited.waitMs / 1000));
-    sendJson(req, res, 429, { ok: false, error: `you are sending ${limited.over}; try again in ${seconds} s` }, { 'Retry-After': String(seconds) });
+    const error = `you are sending ${limited.over}; try again in ${seconds} s`;
+    logRefusal(req, url, 429, error, context.log);
+    sendJson(req, res, 429, { ok: false, error }, { 'Retry-After': String(seconds) });
+    return true;
+  }
+  const allowOrigin = corsOrigin(req, context.browser);
+  if (allowOrigin) res.setHeader('Access-Control-Allow-Origin', allowOrigin);
+  res.setHeader('Vary', 'Origin');
+  const fromPage = browserRefusal(req, context.browser);
+  if (!fromPage && allowOrigin && req.method === 'OPTIONS') {
+    preflight(res);
     return true;
   }
   let reply: Reply;
   try {
-    const grant = authenticate(req, url, context.access);
+    const grant = fromPage ? fail(403, fromPage) : authenticate(req, url, context.access);
     if ('status' in grant) reply = grant;
     else if (publish) reply = await publishTo(decodeURIComponent(publish[1] ?? ''), req, url, grant, context);
     else reply = await keyValue(decodeURIComponent(kv?.[1] ?? ''), req, url, grant, context);
   } catch (error) {
     if (error instanceof URIError) reply = fail(400, 'the path has a malformed %-escape');
     else if (error instanceof TooLarge) reply = fail(413, error.message);
-    else reply = error instanceof RequestError ? fail(400, error.message) : fail(500, 'the server failed to handle that; see its log');
+    else if (error instanceof RequestError) reply = fail(400, error.message);
+    else {
+      context.log.error({ err: error, method: req.method, path: redactPath(url.pathname) }, 'http request failed');
+      reply = fail(500, 'the server failed to handle that; see its log');
+    }
+  }
+  if (reply.status >= 400 && reply.status !== 404 && typeof reply.body !== 'string') {
+    logRefusal(req, url, reply.status, String(reply.body.error), context.log);
   }
   if (typeof reply.body === 'string') {
     res.writeHead(reply.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
@@ -64,6 +87,22 @@ export async function httpApi(req: IncomingMessage, res: ServerResponse, url: UR
     sendJson(req, res, reply.status, reply.body);
   }
   return true;
+}
+
+/** A refused HTTP request, with why (the same sentence the client got), for the server log. */
+export function logRefusal(req: IncomingMessage, url: URL, status: number, reason: string, log: Logger): void {
+  const path = redactPath((req.url ?? '/').split('?')[0] ?? '/');
+  log.info({ method: req.method, path, remote: req.socket.remoteAddress, status, reason: redactReason(reason, url.pathname, path) }, 'http request refused');
+}
+
+/** A browser asks first whether a page on an allowed origin may send this (PUT, JSON bodies, Authorization). */
+function preflight(res: ServerResponse): void {
+  res.writeHead(204, {
+    'Access-Control-Allow-Methods': 'GET, HEAD, POST, PUT, DELETE',
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type',
+    'Access-Control-Max-Age': '600',
+  });
+  res.end();
 }
 
 /** The token of a plain HTTP request: `Authorization: Bearer …`, or `?token=`. */
@@ -79,7 +118,9 @@ function authenticate(req: IncomingMessage, url: URL, access: Access): Grant | R
 async function publishTo(channel: string, req: IncomingMessage, url: URL, grant: Grant, context: HttpApiContext): Promise<Reply> {
   if (req.method !== 'POST') return fail(405, `use POST to publish to /publish/${channel}`);
   if (!CHANNEL_NAME.test(channel)) return fail(400, `"${channel}" is not a valid channel name: ${CHANNEL_NAME_RULE}`);
-  if (!mayChannel(grant, channel, 'write')) return fail(403, `the token "${grant.name}" may not publish to channel "${channel}"`);
+  if (!mayChannel(grant, channel, 'write')) {
+    return fail(403, `the token "${grant.name}" may not publish to channel "${channel}": it needs the scope "channel:${channel}" (or a pattern that matches it) in its allow list`);
+  }
   const body = await readBody(req, context.maxMessageBytes);
   let text = body;
   if ((req.headers['content-type'] ?? '').includes('application/json')) {
@@ -103,7 +144,7 @@ async function keyValue(key: string, req: IncomingMessage, url: URL, grant: Gran
   if (!store) return fail(503, 'the server is starting or stopping; try again in a moment');
   const ns = url.searchParams.get('ns') ?? DEFAULT_NAMESPACE;
   if (!NAMESPACE.test(ns)) return fail(400, `ns must be ${NAME_RULE}`);
-  if (!mayUse(grant, { kind: 'api', path: '/api' })) return fail(403, `the token "${grant.name}" may not use keys`);
+  if (!mayUse(grant, { kind: 'api', path: '/api' })) return fail(403, `the token "${grant.name}" may not use keys: it needs the scope "api" (or "api:r" to read only) in its allow list`);
   switch (req.method) {
     case 'GET':
     case 'HEAD': {
@@ -112,7 +153,7 @@ async function keyValue(key: string, req: IncomingMessage, url: URL, grant: Gran
     }
     case 'PUT':
     case 'DELETE': {
-      if (!mayWriteKeys(grant)) return fail(403, `the token "${grant.name}" may only read keys`);
+      if (!mayWriteKeys(grant)) return fail(403, `the token "${grant.name}" may only read keys: writing needs the scope "api" in its allow list`);
       if (req.method === 'DELETE') return { status: 200, body: { ok: true, deleted: await store.delete(ns, key) } };
       await store.set(ns, key, await readBody(req, context.maxMessageBytes));
       return { status: 200, body: { ok: true, key } };

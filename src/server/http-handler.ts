@@ -7,7 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { isAdmin } from '../auth/access.js';
 import type { Endpoint } from './endpoint.js';
-import { httpApi, requestToken, type HttpApiContext } from './http-api.js';
+import { browserRefusal } from './browser-guard.js';
+import { httpApi, logRefusal, requestToken, type HttpApiContext } from './http-api.js';
 import { sendJson, sendPage } from './http-pages.js';
 import { route } from './router.js';
 import { endpointUrls } from './urls.js';
@@ -41,10 +42,13 @@ export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource
       return;
     }
     if (url.pathname === '/metrics') {
-      // With tokens configured, metrics need a token that allows everything (*).
+      // With tokens configured, metrics need a token that allows everything (*); never a web page's.
+      const fromPage = browserRefusal(req, api.browser);
       const auth = api.access.authenticate(requestToken(req, url));
-      if (!auth.ok || !isAdmin(auth.grant)) {
-        sendJson(req, res, auth.ok ? 403 : 401, { ok: false, error: 'metrics need a token that allows everything (*): send Authorization: Bearer YOUR-TOKEN' });
+      if (fromPage || !auth.ok || !isAdmin(auth.grant)) {
+        const [status, error] = fromPage ? [403, fromPage] : [auth.ok ? 403 : 401, 'metrics need a token that allows everything (*): send Authorization: Bearer YOUR-TOKEN'];
+        logRefusal(req, url, status, error, api.log);
+        sendJson(req, res, status, { ok: false, error });
         return;
       }
       const registry = source.metrics();
@@ -54,7 +58,8 @@ export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource
       return;
     }
     if (url.pathname === '/healthz') {
-      sendJson(req, res, 200, source.health());
+      const health = source.health();
+      sendJson(req, res, health.status === 'ok' ? 200 : 503, health);
       return;
     }
     if (url.pathname === '/') {

@@ -57,14 +57,18 @@ function pageText(page: Page): string {
   const lines = [page.title, '', ...page.paragraphs.flatMap((p) => [p, ''])];
   if (page.urls.length > 0) {
     lines.push('WebSocket URLs on this server:');
-    for (const { url, example, summary } of page.urls) lines.push(`  ${url}  ${summary}  (e.g. ${example})`);
+    // An example only where it adds something (a URL with a placeholder); never the URL itself again.
+    for (const { url, example, summary } of page.urls) lines.push(`  ${url}  ${summary}${example === url ? '' : `  (e.g. ${example})`}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 function pageHtml(page: Page): string {
   const urls = page.urls
-    .map(({ url, example, summary }) => `<li><code>${escapeHtml(url)}</code> ${escapeHtml(summary)}, e.g. <code>${escapeHtml(example)}</code></li>`)
+    .map(
+      ({ url, example, summary }) =>
+        `<li><code>${escapeHtml(url)}</code> ${escapeHtml(summary)}${example === url ? '' : `, e.g. <code>${escapeHtml(example)}</code>`}</li>`,
+    )
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(page.title)}</title>

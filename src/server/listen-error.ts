@@ -21,7 +21,7 @@ export function explainListenError(error: NodeJS.ErrnoException, host: string, p
     case 'EAI_AGAIN':
       return new ListenError(
         `Cannot listen on ${host}: it is not an address of this machine. ` +
-          'Use --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (reachable from your network).',
+          'Use --host 127.0.0.1 (this machine only), or --host 0.0.0.0 (reachable from your network; with tokens, or --allow-anonymous on a trusted home network).',
       );
     default:
       return new ListenError(`Cannot listen on ${host}:${port}: ${error.message}`);

@@ -85,19 +85,20 @@ export function namespace(): QueryOption<string> {
   };
 }
 
-/** A whole number from 0, any size (checked against the server's limits by the caller). */
-export function wholeNumber(): QueryOption<number | undefined> {
+/** `?rate=`: messages per second this client receives, up to the server's maxOutboundRate (`cap`; 0 = no cap). */
+export function rateOption(cap: number): QueryOption<number | undefined> {
+  const allowed = cap === 0 ? 'a whole number of messages per second, 0 (unpaced) or more' : `a whole number of messages per second from 1 to ${cap}`;
   return {
     default: undefined,
     read(text) {
       const parsed = parseInteger(text, 0, Number.MAX_SAFE_INTEGER);
-      return parsed.ok ? { value: parsed.value } : { error: 'must be a whole number from 0' };
+      return parsed.ok ? { value: parsed.value } : { error: `must be ${allowed}` };
     },
   };
 }
 
-/** Options every endpoint understands. `token` is read at the handshake (and never logged). */
-export const commonOptions = { name: displayName(), ns: namespace(), rate: wholeNumber(), token: anyText() };
+/** Options every endpoint understands (accept.ts gives `rate` the server's cap). `token` is read at the handshake (and never logged). */
+export const commonOptions = { name: displayName(), ns: namespace(), rate: rateOption(0), token: anyText() };
 
 export function readQuery<S extends Record<string, QueryOption<unknown>>>(
   specs: S,

@@ -2,6 +2,7 @@
  * The store as commands, apps and bridges use it: size limits checked once,
  * and watchers told of every change, whoever made it.
  */
+import { keyProblem } from '../protocol/names.js';
 import { formatNumber } from '../protocol/values.js';
 import { RequestError } from '../protocol/request-error.js';
 import { NotANumberError, type Store } from './store.js';
@@ -102,6 +103,8 @@ export class KeyValue {
     if (bytes > this.limits.maxKeyBytes) {
       throw new RequestError(`the key is ${bytes} bytes; keys may have up to ${this.limits.maxKeyBytes} bytes`);
     }
+    const problem = keyProblem(key);
+    if (problem) throw new RequestError(problem);
     return key;
   }
 }

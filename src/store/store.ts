@@ -31,6 +31,9 @@ export function addTo(current: string | undefined, by: number): number {
   if (current === undefined) return by;
   if (!NUMBER.test(current)) throw new NotANumberError(`its value "${current.slice(0, 40)}" is not a number`);
   const next = Number(current) + by;
-  if (!Number.isFinite(next)) throw new NotANumberError('the result would be too large');
+  // Past 2^53 a double no longer counts by one: refuse rather than round.
+  if (!(Math.abs(Number(current)) <= Number.MAX_SAFE_INTEGER && Math.abs(next) <= Number.MAX_SAFE_INTEGER)) {
+    throw new NotANumberError(`the result would be beyond ±${Number.MAX_SAFE_INTEGER}, the largest number counted exactly`);
+  }
   return next;
 }
