@@ -105,7 +105,7 @@ function idleTable(report: ScenarioReport, ours: Result | undefined): Table {
 /** The flood scenario is about the well-behaved client's latency: its ratios are of p50 and p99 (lower is better). */
 function floodTable(report: ScenarioReport, ours: Result | undefined): Table {
   return {
-    header: ['server', report.unit, 'p50 ms', 'p99 ms', 'flood msg/s', 'server CPU', 'p50 ×', 'p99 ×'],
+    header: ['server', report.unit, 'p50 ms', 'p99 ms', 'flood msg/s', 'server CPU', 'CPU µs/flood msg', 'p50 ×', 'p99 ×'],
     rows: report.results.map((result) => [
       result.label,
       number(result.perSecond),
@@ -113,6 +113,7 @@ function floodTable(report: ScenarioReport, ours: Result | undefined): Table {
       number(result.p99, 2),
       number(result.floodPerSecond),
       cpuCell(result),
+      number(result.floodCpuUsPerMessage, 1),
       ratioCell(result, ours?.p50, result.p50),
       ratioCell(result, ours?.p99, result.p99),
     ]),

@@ -21,6 +21,8 @@ export interface Figures {
   perCpuSecond?: number;
   /** Flood messages sent per second (the flood scenario). */
   floodPerSecond?: number;
+  /** Server CPU per flood message sent, in µs (the flood scenario): low when the server reads a flooder only at its allowance. */
+  floodCpuUsPerMessage?: number;
 }
 
 /** The figures every throughput scenario reports. */
@@ -230,7 +232,9 @@ const flood: Scenario = {
       { kind: 'flood', url: running.base + target.echoPath.replace(/\?.*$/, ''), connections: 50, firstAddress: 10, size: 64 },
     ];
     const outcome = await runJobs(jobs, { ...timing, serverPid: running.pid });
-    return { ...throughput(outcome), floodPerSecond: outcome.sentPerSecond };
+    const floodSent = (outcome.sentPerSecond * outcome.elapsedMs) / 1000;
+    const floodCpuUsPerMessage = outcome.serverCpuMs !== undefined && floodSent > 0 ? (outcome.serverCpuMs * 1000) / floodSent : undefined;
+    return { ...throughput(outcome), floodPerSecond: outcome.sentPerSecond, floodCpuUsPerMessage };
   },
 };
 

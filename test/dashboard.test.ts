@@ -8,8 +8,8 @@ import type { ServerMessage } from '../src/dashboard/wire.js';
 const html = { headers: { Accept: 'text/html' } };
 
 /** The feed as a page sees it: JSON messages, of which the test waits for one kind at a time. */
-async function openFeed(t: TestContext, url: string, headers: Record<string, string> = {}) {
-  const client = await TestClient.connect(t, url, { headers });
+async function openFeed(t: TestContext, url: string, headers: Record<string, string> = {}, options: { localAddress?: string } = {}) {
+  const client = await TestClient.connect(t, url, { headers, ...options });
   const next = async <T extends ServerMessage['type']>(type: T, where: (m: Extract<ServerMessage, { type: T }>) => boolean = () => true) => {
     for (let i = 0; i < 100; i++) {
       const message = JSON.parse(await client.next()) as ServerMessage;
@@ -81,13 +81,40 @@ test('on a loopback address the feed is open; a page from another site is refuse
   assert.equal((await refusedHandshake(ws('/dashboard/ws'), { 'X-Forwarded-For': '198.51.100.7' })).status, 403);
 });
 
-test('at most 32 feed sockets at once; a closed one frees its place', async (t) => {
-  const { ws } = await dashboardServer(t, { host: '0.0.0.0', allowAnonymous: true, dashboardToken: 'let-me-in-please-1234' });
-  const open = await Promise.all(Array.from({ length: 32 }, () => TestClient.connect(t, ws('/dashboard/ws'))));
-  assert.equal((await refusedHandshake(ws('/dashboard/ws'))).status, 503);
-  open[0]?.socket.close();
-  await open[0]?.closed;
-  await TestClient.connect(t, ws('/dashboard/ws'));
+test('strangers cannot lock the admin out: sockets waiting for the token are bounded per address and in all, apart from the admin\'s pages', { timeout: 60_000 }, async (t) => {
+  const token = 'let-me-in-please-1234';
+  const { ws } = await dashboardServer(t, { host: '0.0.0.0', allowAnonymous: true, dashboardToken: token });
+  const from = (address: string) => openFeed(t, ws('/dashboard/ws'), {}, { localAddress: address });
+  const signIn = async (address: string) => {
+    const feed = await from(address);
+    await feed.next('auth-required');
+    feed.client.send(JSON.stringify({ type: 'auth', token }));
+    await feed.next('hello');
+    return feed;
+  };
+  // One address: 4 sockets may wait for the token, a 5th is refused.
+  const waiting = await Promise.all(Array.from({ length: 4 }, () => from('127.0.0.1')));
+  const refused = await refusedHandshake(ws('/dashboard/ws'));
+  assert.equal(refused.status, 429);
+  assert.match(refused.body, /waiting for the admin token/);
+  // Many addresses: 64 waiting in all; past that the oldest make room, and the admin still gets in.
+  for (let i = 10; i < 26; i++) await Promise.all(Array.from({ length: 4 }, () => from(`127.0.0.${i}`)));
+  await signIn('127.0.0.2');
+  assert.equal((await waiting[0]?.client.closed)?.code, 1008);
+  // The admin's pages have their own cap: 32, whatever waits.
+  const pages = [];
+  for (let i = 1; i < 32; i++) pages.push(await signIn('127.0.0.3'));
+  const extra = await from('127.0.0.4');
+  await extra.next('auth-required');
+  extra.client.send(JSON.stringify({ type: 'auth', token }));
+  assert.equal((await extra.client.closed).code, 1013);
+  pages[0]?.client.socket.close();
+  await pages[0]?.client.closed;
+  await signIn('127.0.0.4');
+  // A socket that never gives the token is closed after a few seconds.
+  const idle = await from('127.0.0.5');
+  await idle.next('auth-required');
+  assert.equal((await idle.client.closed).code, 1008);
 });
 
 test('on another address it takes the admin token, and says so when one is wrong', async (t) => {

@@ -67,6 +67,7 @@ export function createDashboard(sources: DashboardSources): Dashboard | undefine
     views,
     activity,
     log,
+    trustProxy: config.trustProxy,
     hello: () => ({ ...sources.hello(), logLimit: LOG_LIMIT }),
     actions: {
       connections: sources.connections,

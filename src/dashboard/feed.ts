@@ -4,6 +4,10 @@
  * channels and bridges), and the log goes out in batches; nothing is polled
  * and nothing runs while no page is open. Pages only from this server's own
  * origin are let in, so a web site open in the same browser cannot use it.
+ *
+ * Sockets that have not given the admin token yet are bounded apart from the
+ * admin's pages (a few per address, a few dozen in all, oldest closed first,
+ * 5 s to sign in), so strangers cannot lock the admin out by opening sockets.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,6 +16,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { RequestError } from '../protocol/request-error.js';
 import { refuseUpgrade } from '../server/http-pages.js';
 import { loopbackHost, sameOrigin } from '../server/browser-guard.js';
+import { clientAddress } from '../server/handshake.js';
 import type { Socket } from 'node:net';
 import type { ActivityLog } from './activity-log.js';
 import type { DashboardAccess } from './dashboard-access.js';
@@ -28,12 +33,15 @@ export interface FeedOptions {
   /** Turns the hub tap and log recording on while a page is open. */
   watching(on: boolean): void;
   log: Logger;
+  /** Take the client address from X-Forwarded-For (behind your own proxy). */
+  trustProxy?: boolean;
   tickMs?: number;
   logFlushMs?: number;
 }
 
 interface Viewer {
   ws: WebSocket;
+  address: string;
   admitted: boolean;
   failedAuth: number;
   view: Extract<PageRequest, { type: 'view' }>;
@@ -42,10 +50,14 @@ interface Viewer {
 /** A page that has this much unsent is slow: it skips ticks until it catches up. */
 const SLOW_PAGE_BYTES = 4 * 1024 * 1024;
 const MAX_FAILED_AUTH = 5;
-/** A feed socket that has not given an admin token by then is closed. */
-const AUTH_DEADLINE_MS = 30_000;
-/** Open feed sockets, all pages together: more is someone trying to exhaust the server. */
+/** A feed socket that has not given an admin token by then is closed (the page gives a stored token at once). */
+const AUTH_DEADLINE_MS = 5_000;
+/** Pages let in (with the admin token, or on loopback), all together: more is someone trying to exhaust the server. */
 const MAX_VIEWERS = 32;
+/** Sockets waiting to sign in, per address: past it the handshake answers 429. */
+const MAX_WAITING_PER_ADDRESS = 4;
+/** Sockets waiting to sign in, all addresses together: past it the oldest one is closed to make room. */
+const MAX_WAITING = 64;
 
 export class DashboardFeed {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false });
@@ -67,11 +79,30 @@ export class DashboardFeed {
       refuseUpgrade(socket as Socket, 403, 'Without a token the dashboard is only for this computer: open it at http://localhost:PORT/.');
       return;
     }
-    if (this.viewers.size >= MAX_VIEWERS) {
+    if (this.options.access.kind === 'open' && this.admitted >= MAX_VIEWERS) {
       refuseUpgrade(socket as Socket, 503, `${MAX_VIEWERS} dashboard pages are open already; close one and reload.`);
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws));
+    const address = clientAddress(req, socket as Socket, this.options.trustProxy ?? false);
+    const waiting = [...this.viewers].filter((viewer) => !viewer.admitted);
+    if (waiting.filter((viewer) => viewer.address === address).length >= MAX_WAITING_PER_ADDRESS) {
+      refuseUpgrade(socket as Socket, 429, `${MAX_WAITING_PER_ADDRESS} dashboard pages from your address are waiting for the admin token; give it in one of them.`);
+      return;
+    }
+    // The oldest waiting socket makes room: strangers from many addresses cannot keep the admin out.
+    const oldest = waiting.length >= MAX_WAITING ? waiting[0] : undefined;
+    if (oldest) {
+      this.viewers.delete(oldest);
+      closeSoon(oldest.ws, 1008, 'no admin token given');
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, address));
+  }
+
+  /** Pages let in. */
+  private get admitted(): number {
+    let count = 0;
+    for (const viewer of this.viewers) if (viewer.admitted) count++;
+    return count;
   }
 
   close(): void {
@@ -81,10 +112,10 @@ export class DashboardFeed {
     this.wss.close();
   }
 
-  private open(ws: WebSocket): void {
-    const viewer: Viewer = { ws, admitted: false, failedAuth: 0, view: { type: 'view', offset: 0, limit: 100, filter: '', selected: null } };
+  private open(ws: WebSocket, address: string): void {
+    const viewer: Viewer = { ws, address, admitted: false, failedAuth: 0, view: { type: 'view', offset: 0, limit: 100, filter: '', selected: null } };
     this.viewers.add(viewer);
-    const deadline = setTimeout(() => viewer.admitted || ws.close(1008, 'no admin token given'), AUTH_DEADLINE_MS);
+    const deadline = setTimeout(() => viewer.admitted || closeSoon(ws, 1008, 'no admin token given'), AUTH_DEADLINE_MS);
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
       clearTimeout(deadline);
@@ -133,10 +164,13 @@ export class DashboardFeed {
   private authenticate(viewer: Viewer, token: string): void {
     const { access } = this.options;
     if (viewer.admitted) return;
-    if (access.kind === 'token' && access.admits(token)) return this.admit(viewer);
+    if (access.kind === 'token' && access.admits(token)) {
+      if (this.admitted >= MAX_VIEWERS) return closeSoon(viewer.ws, 1013, `${MAX_VIEWERS} dashboard pages are open already; close one`);
+      return this.admit(viewer);
+    }
     viewer.failedAuth++;
     send(viewer, { type: 'auth-required', reason: 'That token is not an admin token on this server.' });
-    if (viewer.failedAuth >= MAX_FAILED_AUTH) viewer.ws.close(1008, 'too many wrong tokens');
+    if (viewer.failedAuth >= MAX_FAILED_AUTH) closeSoon(viewer.ws, 1008, 'too many wrong tokens');
   }
 
   private async act(viewer: Viewer, action: Action): Promise<void> {
@@ -215,6 +249,12 @@ function stateFor(viewer: Viewer, snapshot: Snapshot, actions: ActionContext): S
     bridges: snapshot.bridges,
     selected: selectedRow && connection ? { row: selectedRow, recent: connection.recent?.list() ?? [] } : null,
   };
+}
+
+/** Closes with a reason; a socket that does not answer the close frame within a second is cut (it is not worth 30 s). */
+function closeSoon(ws: WebSocket, code: number, reason: string): void {
+  ws.close(code, reason);
+  setTimeout(() => ws.terminate(), 1_000).unref();
 }
 
 function send(viewer: Viewer, message: ServerMessage): void {

@@ -31,13 +31,13 @@ export function openFileLimit(): number | undefined {
 export function socketBudget(maxConnections: number, fileLimit: number | undefined): SocketBudget {
   /** Room for non-WebSocket sockets: handshakes in progress, /healthz, the HTTP API, the dashboard. */
   const headroom = (sockets: number) => Math.max(16, Math.ceil(sockets / 16));
-  if (fileLimit === undefined) return { webSockets: maxConnections, sockets: maxConnections + headroom(maxConnections) };
+  const wanted = maxConnections + headroom(maxConnections);
+  if (fileLimit === undefined) return { webSockets: maxConnections, sockets: wanted };
   // Descriptors the process needs besides client sockets: the store, the broker, bridges, logs, the listening socket.
-  const reserve = Math.min(256, Math.ceil(fileLimit / 8));
-  const fit = Math.max(1, fileLimit - reserve);
-  const sockets = Math.min(fit, maxConnections + headroom(maxConnections));
-  const webSockets = Math.min(maxConnections, Math.max(1, sockets - headroom(sockets)));
-  if (webSockets === maxConnections) return { webSockets, sockets };
+  const fit = Math.max(1, fileLimit - Math.min(256, Math.ceil(fileLimit / 8)));
+  if (wanted <= fit) return { webSockets: maxConnections, sockets: wanted };
+  const sockets = fit;
+  const webSockets = Math.max(1, sockets - headroom(sockets));
   return {
     webSockets,
     sockets,

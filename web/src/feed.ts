@@ -27,6 +27,7 @@ export class Feed {
 
   private ws: WebSocket | undefined;
   private retryMs = 500;
+  private retry: ReturnType<typeof setTimeout> | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(data: unknown): void; reject(error: Error): void }>();
   private readonly listeners = new Set<() => void>();
@@ -42,7 +43,7 @@ export class Feed {
       for (const { reject } of this.pending.values()) reject(new Error('the connection to the server was lost'));
       this.pending.clear();
       this.changed();
-      setTimeout(() => this.start(), this.retryMs);
+      this.retry = setTimeout(() => this.start(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
     };
   }
@@ -54,7 +55,11 @@ export class Feed {
 
   authenticate(token: string): void {
     sessionStorage.setItem(TOKEN_KEY, token);
-    this.send({ type: 'auth', token });
+    if (this.ws) return this.send({ type: 'auth', token });
+    // The server closes a socket that waits more than a few seconds for the token: connect again now, it is sent when asked for.
+    clearTimeout(this.retry);
+    this.retryMs = 500;
+    this.start();
   }
 
   setView(view: Partial<View>): void {
