@@ -58,7 +58,10 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
   context.connections.add(connection);
   context.watcher?.opened(connection);
   log.info(about, 'connected');
-  for (const error of errors) connection.sendMessage(messages.error('query', error));
+  for (const error of errors) {
+    log.info({ ...about, reason: shortened(error) }, 'query option refused');
+    connection.sendMessage(messages.error('query', error));
+  }
   const client = new Client(connection, context.services, values.ns);
   context.hooks(client, 'connect');
   const session = guarded(connection, log, () => endpoint.open(client, params, values));
@@ -107,7 +110,9 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
       {
         ...about,
         code,
-        reason: reason.toString() || undefined,
+        // Who closed, and why: the server's own reason when it closed (the client may echo its close frame without one).
+        closedBy: connection.closedByServer ? 'server' : 'client',
+        reason: connection.closedByServer?.reason ?? (reason.toString() || undefined),
         durationMs: Date.now() - connection.connectedAt,
         messagesIn: connection.messagesIn,
         messagesOut: connection.messagesOut,
@@ -153,4 +158,9 @@ function guarded(connection: Connection, log: Logger, open: () => Session): Sess
     message: (text) => attempt('message', () => session.message(text)),
     close: () => attempt('close', () => session.close()),
   };
+}
+
+/** Client input quoted in a log line (a 15 KB ?name=): bounded. */
+function shortened(text: string): string {
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }

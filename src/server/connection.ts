@@ -70,6 +70,8 @@ export class Connection {
   missedPongs = 0;
   /** The last messages both ways, kept while the dashboard is on. */
   recent: RecentMessages | undefined;
+  /** Why the server closed (or cut) this connection, for the log; undefined if the client left. */
+  closedByServer: { code: number; reason: string } | undefined;
   /** Resolves when the socket has closed, whoever closed it. */
   readonly closed: Promise<void>;
   private closing = false;
@@ -160,6 +162,7 @@ export class Connection {
    */
   close(code: number, reason: string, finalMessage?: Message): Promise<void> {
     if (!this.isOpen) return Promise.resolve();
+    this.closedByServer ??= { code, reason };
     // The final message skips the queue: it is the last thing this client gets.
     if (finalMessage) this.write(finalMessage.frame(this.encoding));
     this.closing = true;
@@ -176,8 +179,9 @@ export class Connection {
     });
   }
 
-  /** Drops the connection at once, without a close handshake (for clients that stopped answering). */
-  terminate(): void {
+  /** Drops the connection at once, without a close handshake (for clients that stopped answering); `reason` goes to the log. */
+  terminate(reason: string): void {
+    if (this.socket.readyState !== this.socket.CLOSED) this.closedByServer ??= { code: 1006, reason };
     this.closing = true;
     this.pacer.stop();
     this.socket.terminate();

@@ -280,7 +280,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     const gone = open.map((connection) => connection.closed);
     await Promise.all(open.map((connection) => connection.close(CloseCode.goingAway, 'server shutting down', messages.server('shutting down'))));
     if (!(await within(Promise.all(gone).then(() => true), config.shutdownTimeoutMs, false))) {
-      for (const connection of connections) connection.terminate();
+      for (const connection of connections) connection.terminate(`server shutting down: the client did not answer the close within ${config.shutdownTimeoutMs} ms`);
       await Promise.all(gone);
     }
     const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
