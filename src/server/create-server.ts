@@ -33,6 +33,7 @@ import { resolveConfig } from '../config/load.js';
 import { Hub } from '../hub/hub.js';
 import { createBroker } from '../hub/open-broker.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { withNotices } from '../log/notices.js';
 import { messages } from '../protocol/messages.js';
 import { Metrics } from '../metrics/metrics.js';
 import { KeyValue } from '../store/keyvalue.js';
@@ -119,7 +120,9 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     );
   }
   const tls = readTls(config.tlsCert, config.tlsKey);
-  const log = givenLogger ?? createLogger(config);
+  // Lines logged with a reason (refusals, closes) are shown in the dashboard's log tab too.
+  const notices: { to?: Dashboard['notice'] } = {};
+  const log = withNotices(givenLogger ?? createLogger(config), (notice) => notices.to?.(notice));
   const startedAt = Date.now();
   const broker = createBroker(config.broker, config.maxHistory, log);
   const hub = new Hub(broker, (error, channel) =>
@@ -197,6 +200,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       return { version: VERSION, startedAt, bases, endpoints: endpointUrls(bases[0] ?? '', endpoints), store: keyvalue?.store.description ?? '', broker: broker.description };
     },
   });
+  notices.to = dashboard?.notice;
   const handler = httpHandler(endpoints, { health, metrics: () => metrics.registry }, tls !== undefined, {
     access,
     hub,
