@@ -58,19 +58,16 @@ export class DashboardFeed {
   constructor(private readonly options: FeedOptions) {}
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (!sameOrigin(req)) {
-      refuseUpgrade(socket as Socket, 403, 'The dashboard feed only accepts pages served by this server.');
-      return;
-    }
+    const refuse = (status: number, reason: string) => {
+      this.options.log.info({ path: FEED, remote: (socket as Socket).remoteAddress, status, reason }, 'handshake refused');
+      refuseUpgrade(socket as Socket, status, reason);
+    };
+    if (!sameOrigin(req)) return refuse(403, 'The dashboard feed only accepts pages served by this server.');
     if (this.options.access.kind === 'open' && !fromThisComputer(req)) {
       // Open means "only this computer can reach it": a request for another host name (DNS rebinding) or through a proxy is not that.
-      refuseUpgrade(socket as Socket, 403, 'Without a token the dashboard is only for this computer: open it at http://localhost:PORT/.');
-      return;
+      return refuse(403, 'Without a token the dashboard is only for this computer: open it at http://localhost:PORT/.');
     }
-    if (this.viewers.size >= MAX_VIEWERS) {
-      refuseUpgrade(socket as Socket, 503, `${MAX_VIEWERS} dashboard pages are open already; close one and reload.`);
-      return;
-    }
+    if (this.viewers.size >= MAX_VIEWERS) return refuse(503, `${MAX_VIEWERS} dashboard pages are open already; close one and reload.`);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws));
   }
 
@@ -84,7 +81,7 @@ export class DashboardFeed {
   private open(ws: WebSocket): void {
     const viewer: Viewer = { ws, admitted: false, failedAuth: 0, view: { type: 'view', offset: 0, limit: 100, filter: '', selected: null } };
     this.viewers.add(viewer);
-    const deadline = setTimeout(() => viewer.admitted || ws.close(1008, 'no admin token given'), AUTH_DEADLINE_MS);
+    const deadline = setTimeout(() => viewer.admitted || this.closeViewer(viewer, 'no admin token given'), AUTH_DEADLINE_MS);
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
       clearTimeout(deadline);
@@ -136,7 +133,13 @@ export class DashboardFeed {
     if (access.kind === 'token' && access.admits(token)) return this.admit(viewer);
     viewer.failedAuth++;
     send(viewer, { type: 'auth-required', reason: 'That token is not an admin token on this server.' });
-    if (viewer.failedAuth >= MAX_FAILED_AUTH) viewer.ws.close(1008, 'too many wrong tokens');
+    if (viewer.failedAuth >= MAX_FAILED_AUTH) this.closeViewer(viewer, 'too many wrong tokens');
+  }
+
+  /** Closes a page's feed on the server's decision, saying why in the log. */
+  private closeViewer(viewer: Viewer, reason: string): void {
+    this.options.log.info({ path: FEED, reason, closedBy: 'server' }, 'dashboard page closed');
+    viewer.ws.close(1008, reason);
   }
 
   private async act(viewer: Viewer, action: Action): Promise<void> {
@@ -222,6 +225,8 @@ function send(viewer: Viewer, message: ServerMessage): void {
 }
 
 const FORWARDED = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
+/** The feed's path, for log lines (dashboard.ts routes it). */
+const FEED = '/dashboard/ws';
 
 /** Asked for by a loopback name (not a rebound DNS name), not through a proxy. */
 function fromThisComputer(req: IncomingMessage): boolean {

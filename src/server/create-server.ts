@@ -243,9 +243,10 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       decision = decide(req, socket, { endpoints, access, limits, trustProxy: config.trustProxy, browser });
     } catch (error) {
       // A request line no URL parser accepts: refuse it, never let it reach the process.
-      log.info({ err: (error as Error).message, remote: socket.remoteAddress }, 'handshake refused: unreadable request');
+      const reason = 'The request could not be read. Connect to a URL like ws://HOST:PORT/echo.';
+      log.info({ err: (error as Error).message, remote: socket.remoteAddress, status: 400, reason }, 'handshake refused: unreadable request');
       metrics.handshakeFailures.inc({ reason: '400' });
-      return refuseUpgrade(socket, 400, 'The request could not be read. Connect to a URL like ws://HOST:PORT/echo.');
+      return refuseUpgrade(socket, 400, reason);
     }
     if (!decision.ok) {
       log.info({ path: decision.path, remote: decision.remoteAddress, status: decision.status, reason: decision.loggedReason }, 'handshake refused');

@@ -46,10 +46,10 @@ export function decide(
   const logged = redactPath((req.url ?? '/').split('?')[0] ?? '/');
   let sent = '';
   const refuse = (status: number, reason: string): Decision => ({ ok: false, status, reason, loggedReason: redactReason(reason, sent, logged), path: logged, remoteAddress });
-  const fromPage = browserRefusal(req, context.browser);
-  if (fromPage) return refuse(403, fromPage);
   const url = new URL(req.url ?? '/', 'http://localhost');
   sent = url.pathname;
+  const fromPage = browserRefusal(req, context.browser);
+  if (fromPage) return refuse(403, fromPage);
   const { token: pathToken, path } = splitPathToken(url.pathname);
 
   const found = route(context.endpoints, path);
