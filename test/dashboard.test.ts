@@ -222,3 +222,17 @@ test('a thousand connections: the feed sends one page of them, and pages through
   }
   assert.equal(seen.size, 1_000, 'every connection is on some page');
 });
+
+test('the log tab shows why the server refused a handshake or closed a connection, as the server log does', async (t) => {
+  const { ws } = await dashboardServer(t, { maxMessageBytes: 128 });
+  const feed = await openFeed(t, ws('/dashboard/ws'));
+  await feed.next('hello');
+  await refusedHandshake(ws('/nothing'));
+  const refusal = await feed.next('log', (b) => b.entries.some((e) => e.kind === 'server'));
+  assert.match(refusal.entries.find((e) => e.kind === 'server')?.text ?? '', /^handshake refused \(\/nothing 404\): There is no WebSocket endpoint at \/nothing\./);
+  const big = await TestClient.connect(t, ws('/echo?name=big'));
+  big.send('x'.repeat(200));
+  await big.closed;
+  const closed = await feed.next('log', (b) => b.entries.some((e) => e.kind === 'server' && e.text.startsWith('disconnected')));
+  assert.equal(closed.entries.find((e) => e.text.startsWith('disconnected'))?.text, 'disconnected (/echo): message too big');
+});

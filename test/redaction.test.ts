@@ -109,3 +109,12 @@ test('a config file that fails to parse is named by line, column and key, never 
     (error: unknown) => !(error as Error).message.includes(SECRET.slice(0, 10)) && /RESOBRIDGE_TOKENS must be .*not valid JSON/.test((error as Error).message),
   );
 });
+
+test('the server\'s own advice in a logged reason is left as written', async (t) => {
+  const log = capturedLogger();
+  const { http, ws } = await startServer(t, { tokens, logger: log.logger });
+  await (await fetch(http('/kv/x'))).arrayBuffer();
+  await refusedHandshake(ws('/echo'));
+  assert.match(String(log.find('http request refused')[0]?.reason), /Send Authorization: Bearer YOUR-TOKEN \(or \?token=\)/);
+  assert.match(String(log.find('handshake refused')[0]?.reason), /Add \?token=YOUR-TOKEN to the URL/);
+});

@@ -15,6 +15,7 @@ import type { Connection } from '../server/connection.js';
 import { sendPage } from '../server/http-pages.js';
 import { RecentMessages } from '../server/recent-messages.js';
 import type { KeyValue } from '../store/keyvalue.js';
+import { noticeText, type Notice } from '../log/notices.js';
 import { ActivityLog } from './activity-log.js';
 import { dashboardAccess } from './dashboard-access.js';
 import { DashboardFeed } from './feed.js';
@@ -43,6 +44,8 @@ export interface Dashboard {
   readonly state: { state: 'open' | 'token' | 'off'; reason?: string };
   /** Sees every client connection and what it sends. */
   readonly watcher: ConnectionWatcher;
+  /** A refusal or a close the server logged with its reason: shown in the log tab too. */
+  notice(notice: Notice): void;
   close(): void;
 }
 
@@ -126,6 +129,15 @@ export function createDashboard(sources: DashboardSources): Dashboard | undefine
         if (!activity.recording) return;
         activity.add({ kind: 'in', conn: connection.id, endpoint: connection.endpoint, channel: relayChannel(connection.path), from: connection.name, text });
       },
+    },
+    notice(notice) {
+      const { conn, remote } = notice.fields;
+      activity.add({
+        kind: 'server',
+        conn: typeof conn === 'string' ? conn : undefined,
+        from: typeof remote === 'string' ? remote : undefined,
+        text: noticeText(notice),
+      });
     },
     close: () => feed.close(),
   };

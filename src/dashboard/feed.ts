@@ -70,30 +70,28 @@ export class DashboardFeed {
   constructor(private readonly options: FeedOptions) {}
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (!sameOrigin(req)) {
-      refuseUpgrade(socket as Socket, 403, 'The dashboard feed only accepts pages served by this server.');
-      return;
-    }
+    const refuse = (status: number, reason: string) => {
+      this.options.log.info({ path: FEED, remote: (socket as Socket).remoteAddress, status, reason }, 'handshake refused');
+      refuseUpgrade(socket as Socket, status, reason);
+    };
+    if (!sameOrigin(req)) return refuse(403, 'The dashboard feed only accepts pages served by this server.');
     if (this.options.access.kind === 'open' && !fromThisComputer(req)) {
       // Open means "only this computer can reach it": a request for another host name (DNS rebinding) or through a proxy is not that.
-      refuseUpgrade(socket as Socket, 403, 'Without a token the dashboard is only for this computer: open it at http://localhost:PORT/.');
-      return;
+      return refuse(403, 'Without a token the dashboard is only for this computer: open it at http://localhost:PORT/.');
     }
     if (this.options.access.kind === 'open' && this.admitted >= MAX_VIEWERS) {
-      refuseUpgrade(socket as Socket, 503, `${MAX_VIEWERS} dashboard pages are open already; close one and reload.`);
-      return;
+      return refuse(503, `${MAX_VIEWERS} dashboard pages are open already; close one and reload.`);
     }
     const address = clientAddress(req, socket as Socket, this.options.trustProxy ?? false);
     const waiting = [...this.viewers].filter((viewer) => !viewer.admitted);
     if (waiting.filter((viewer) => viewer.address === address).length >= MAX_WAITING_PER_ADDRESS) {
-      refuseUpgrade(socket as Socket, 429, `${MAX_WAITING_PER_ADDRESS} dashboard pages from your address are waiting for the admin token; give it in one of them.`);
-      return;
+      return refuse(429, `${MAX_WAITING_PER_ADDRESS} dashboard pages from your address are waiting for the admin token; give it in one of them.`);
     }
     // The oldest waiting socket makes room: strangers from many addresses cannot keep the admin out.
     const oldest = waiting.length >= MAX_WAITING ? waiting[0] : undefined;
     if (oldest) {
       this.viewers.delete(oldest);
-      closeSoon(oldest.ws, 1008, 'no admin token given');
+      this.closeViewer(oldest, 1008, 'no admin token given');
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, address));
   }
@@ -115,7 +113,7 @@ export class DashboardFeed {
   private open(ws: WebSocket, address: string): void {
     const viewer: Viewer = { ws, address, admitted: false, failedAuth: 0, view: { type: 'view', offset: 0, limit: 100, filter: '', selected: null } };
     this.viewers.add(viewer);
-    const deadline = setTimeout(() => viewer.admitted || closeSoon(ws, 1008, 'no admin token given'), AUTH_DEADLINE_MS);
+    const deadline = setTimeout(() => viewer.admitted || this.closeViewer(viewer, 1008, 'no admin token given'), AUTH_DEADLINE_MS);
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
       clearTimeout(deadline);
@@ -165,12 +163,18 @@ export class DashboardFeed {
     const { access } = this.options;
     if (viewer.admitted) return;
     if (access.kind === 'token' && access.admits(token)) {
-      if (this.admitted >= MAX_VIEWERS) return closeSoon(viewer.ws, 1013, `${MAX_VIEWERS} dashboard pages are open already; close one`);
+      if (this.admitted >= MAX_VIEWERS) return this.closeViewer(viewer, 1013, `${MAX_VIEWERS} dashboard pages are open already; close one`);
       return this.admit(viewer);
     }
     viewer.failedAuth++;
     send(viewer, { type: 'auth-required', reason: 'That token is not an admin token on this server.' });
-    if (viewer.failedAuth >= MAX_FAILED_AUTH) closeSoon(viewer.ws, 1008, 'too many wrong tokens');
+    if (viewer.failedAuth >= MAX_FAILED_AUTH) this.closeViewer(viewer, 1008, 'too many wrong tokens');
+  }
+
+  /** Closes a page's feed on the server's decision, saying why in the log. */
+  private closeViewer(viewer: Viewer, code: number, reason: string): void {
+    this.options.log.info({ path: FEED, reason, closedBy: 'server' }, 'dashboard page closed');
+    closeSoon(viewer.ws, code, reason);
   }
 
   private async act(viewer: Viewer, action: Action): Promise<void> {
@@ -262,6 +266,8 @@ function send(viewer: Viewer, message: ServerMessage): void {
 }
 
 const FORWARDED = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
+/** The feed's path, for log lines (dashboard.ts routes it). */
+const FEED = '/dashboard/ws';
 
 /** Asked for by a loopback name (not a rebound DNS name), not through a proxy. */
 function fromThisComputer(req: IncomingMessage): boolean {

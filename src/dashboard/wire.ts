@@ -80,8 +80,11 @@ export interface State {
 export interface LogEntry {
   seq: number;
   time: number;
-  /** in: a client sent it; channel: published to a channel by something other than a relay client; out: sent from this page. */
-  kind: 'in' | 'channel' | 'out';
+  /**
+   * in: a client sent it; channel: published to a channel by something other than a relay client; out: sent from this page;
+   * server: the server refused something or closed a connection, and why (as in its log).
+   */
+  kind: 'in' | 'channel' | 'out' | 'server';
   conn?: string;
   endpoint?: string;
   channel?: string;

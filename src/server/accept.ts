@@ -72,7 +72,10 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
   context.connections.add(connection);
   context.watcher?.opened(connection);
   log.info(about, 'connected');
-  for (const error of errors) connection.sendMessage(messages.error('query', error));
+  for (const error of errors) {
+    log.info({ ...about, reason: shortened(error) }, 'query option refused');
+    connection.sendMessage(messages.error('query', error));
+  }
   const client = new Client(connection, context.services, values.ns);
   context.hooks(client, 'connect');
   const session = guarded(connection, log, () => endpoint.open(client, params, values));
@@ -179,4 +182,9 @@ function guarded(connection: Connection, log: Logger, open: () => Session): Sess
     message: (text) => attempt('message', () => session.message(text)),
     close: () => attempt('close', () => session.close()),
   };
+}
+
+/** Client input quoted in a log line (a 15 KB ?name=): bounded. */
+function shortened(text: string): string {
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }

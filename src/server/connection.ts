@@ -107,10 +107,8 @@ export class Connection {
   /** While reading is held for outbound bytes: since when the client has read nothing, and the timer that looks again. */
   private stalledSince = 0;
   private stallCheck: NodeJS.Timeout | undefined;
-  /** The close frame the server sent, if it closed this connection. */
-  private sentClose: { code: number; reason: string } | undefined;
-  /** True once the server cut the socket without a close handshake. */
-  private cut = false;
+  /** Why the server closed (or cut) this connection, and whether its close frame went out; undefined if the client left. */
+  private ending: { code: number; reason: string; frameSent: boolean } | undefined;
 
   private pacer: Pacer;
 
@@ -252,6 +250,7 @@ export class Connection {
    */
   close(code: number, reason: string, finalMessage?: Message): Promise<void> {
     if (!this.isOpen) return Promise.resolve();
+    const ending = (this.ending ??= { code, reason: truncateReason(reason), frameSent: false });
     // The final message skips the queue: it is the last thing this client gets.
     if (finalMessage) this.write(finalMessage.frame(this.encoding));
     this.closing = true;
@@ -260,8 +259,8 @@ export class Connection {
     return new Promise((resolve) => {
       setTimeout(() => {
         if (this.socket.readyState === this.socket.OPEN) {
-          this.sentClose = { code, reason: truncateReason(reason) };
-          this.socket.close(code, this.sentClose.reason);
+          ending.frameSent = true;
+          this.socket.close(ending.code, ending.reason);
           // A client that never answers the close frame is cut, so its memory is freed and a shutdown ends.
           setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_MS).unref();
         }
@@ -274,17 +273,18 @@ export class Connection {
    * What to log about the end of this connection, from the code and reason ws
    * reported. A client that did not answer our close frame shows up in ws as
    * 1006 (no close received); the truth is that the server closed it with its
-   * own code and the client stayed silent.
+   * own code and reason, and the client stayed silent.
    */
   closeDetails(code: number, reason: string): CloseDetails {
-    if (!this.sentClose) return { code, reason: reason || undefined, closedBy: this.cut ? 'server' : 'client' };
-    const answered = code !== 1006;
-    return { code: this.sentClose.code, reason: this.sentClose.reason || undefined, closedBy: 'server', clientAnsweredClose: answered };
+    const ending = this.ending;
+    if (!ending) return { code, reason: reason || undefined, closedBy: 'client' };
+    if (!ending.frameSent) return { code: ending.code, reason: ending.reason, closedBy: 'server' };
+    return { code: ending.code, reason: ending.reason || undefined, closedBy: 'server', clientAnsweredClose: code !== 1006 };
   }
 
-  /** Drops the connection at once, without a close handshake (for clients that stopped answering). */
-  terminate(): void {
-    this.cut = true;
+  /** Drops the connection at once, without a close handshake (for clients that stopped answering); `reason` goes to the log. */
+  terminate(reason: string): void {
+    if (this.socket.readyState !== this.socket.CLOSED) this.ending ??= { code: 1006, reason, frameSent: false };
     this.closing = true;
     this.pacer.stop();
     this.releaseOutbound();

@@ -33,6 +33,7 @@ import { resolveConfig } from '../config/load.js';
 import { Hub } from '../hub/hub.js';
 import { createBroker } from '../hub/open-broker.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { withNotices } from '../log/notices.js';
 import { ThrottledLog } from '../log/throttled.js';
 import { messages } from '../protocol/messages.js';
 import { Metrics } from '../metrics/metrics.js';
@@ -119,7 +120,9 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     throw new OpenToNetworkError(config.host);
   }
   const tls = readTls(config.tlsCert, config.tlsKey);
-  const log = givenLogger ?? createLogger(config);
+  // Lines logged with a reason (refusals, closes) are shown in the dashboard's log tab too.
+  const notices: { to?: Dashboard['notice'] } = {};
+  const log = withNotices(givenLogger ?? createLogger(config), (notice) => notices.to?.(notice));
   const startedAt = Date.now();
   const broker = createBroker(
     config.broker,
@@ -206,6 +209,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       return { version: VERSION, startedAt, bases, endpoints: endpointUrls(bases[0] ?? '', endpoints), store: keyvalue?.store.description ?? '', broker: broker.description };
     },
   });
+  notices.to = dashboard?.notice;
   const handler = httpHandler(endpoints, { health, metrics: () => metrics.registry }, tls !== undefined, {
     access,
     hub,
@@ -264,9 +268,10 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
       decision = decide(req, socket, { endpoints, access, limits, trustProxy: config.trustProxy, browser });
     } catch (error) {
       // A request line no URL parser accepts: refuse it, never let it reach the process.
-      log.info({ err: (error as Error).message, remote: socket.remoteAddress }, 'handshake refused: unreadable request');
+      const reason = 'The request could not be read. Connect to a URL like ws://HOST:PORT/echo.';
+      log.info({ err: (error as Error).message, remote: socket.remoteAddress, status: 400, reason }, 'handshake refused: unreadable request');
       metrics.handshakeFailures.inc({ reason: '400' });
-      return refuseUpgrade(socket, 400, 'The request could not be read. Connect to a URL like ws://HOST:PORT/echo.');
+      return refuseUpgrade(socket, 400, reason);
     }
     if (!decision.ok) {
       log.info({ path: decision.path, remote: decision.remoteAddress, status: decision.status, reason: decision.loggedReason }, 'handshake refused');
@@ -308,7 +313,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     // shutdownTimeoutMs bounds the whole wait in case something else holds a socket open.
     if (!(await within(Promise.all(gone).then(() => true), config.shutdownTimeoutMs, false))) {
       log.warn({ connections: connections.size, shutdownTimeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out: cutting the connections still open');
-      for (const connection of connections) connection.terminate();
+      for (const connection of connections) connection.terminate(`server shutting down: the client did not answer the close within ${config.shutdownTimeoutMs} ms`);
       await Promise.all(gone);
     }
     const stopped = new Promise<void>((resolve) => http.close(() => resolve()));

@@ -44,12 +44,17 @@ export function decide(
   const remoteAddress = clientAddress(req, socket, context.trustProxy);
   // Logged as sent (before URL parsing, which reads `//t/<token>` as a host), with every token redacted.
   const logged = redactPath((req.url ?? '/').split('?')[0] ?? '/');
-  let sent = '';
-  const refuse = (status: number, reason: string): Decision => ({ ok: false, status, reason, loggedReason: redactReason(reason, sent, logged), path: logged, remoteAddress });
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const refuse = (status: number, reason: string): Decision => ({
+    ok: false,
+    status,
+    reason,
+    loggedReason: redactReason(reason, url.pathname, logged),
+    path: logged,
+    remoteAddress,
+  });
   const fromPage = browserRefusal(req, context.browser);
   if (fromPage) return refuse(403, fromPage);
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  sent = url.pathname;
   const { token: pathToken, path } = splitPathToken(url.pathname);
 
   const found = route(context.endpoints, path);

@@ -21,7 +21,7 @@ export class Keepalive {
       for (const connection of connections()) {
         if (connection.missedPongs >= maxMissedPongs) {
           onDrop(connection);
-          connection.terminate();
+          connection.terminate(`unresponsive: no answer to ${maxMissedPongs} pings in a row`);
         } else {
           connection.missedPongs++;
           connection.ping();

@@ -61,8 +61,8 @@ function decodeLoosely(text: string): string {
   });
 }
 
-/** A `token=` value in a sentence, but not the placeholder the server's own advice shows (`?token=YOUR-TOKEN`). */
-const TOKEN_IN_TEXT = /(token=)(?!YOUR-TOKEN\b)[^&#\s"]*/gi;
+/** A `token=` value in a sentence, but not the server's own advice (`?token=YOUR-TOKEN`, `(or ?token=)`). */
+const TOKEN_IN_TEXT = /(token=)(?!YOUR-TOKEN\b|\))[^&#\s"]*/gi;
 
 /**
  * A refusal's reason as it may be logged: the client reads the sentence with

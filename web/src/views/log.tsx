@@ -4,6 +4,8 @@ import type { Feed } from '../feed.js';
 import { clock, count } from '../format.js';
 import { useFeed } from '../use-feed.js';
 
+const KIND_LABELS: Record<LogEntry['kind'], string> = { in: 'in', out: 'sent', channel: 'channel', server: 'server' };
+
 /** Most entries drawn at once: the newest that match (the buffer itself holds hello.logLimit). */
 const SHOWN = 500;
 
@@ -55,7 +57,7 @@ export function Log({ feed }: { feed: Feed }) {
         {shown.map((entry) => (
           <li key={entry.seq} class={entry.kind}>
             <span class="muted">{clock(entry.time)}</span>
-            <span class={`kind ${entry.kind}`}>{entry.kind === 'in' ? 'in' : entry.kind === 'out' ? 'sent' : 'channel'}</span>
+            <span class={`kind ${entry.kind}`}>{KIND_LABELS[entry.kind]}</span>
             <span class="where">
               {entry.channel && <span class="tag">#{entry.channel}</span>}
               {entry.endpoint && !entry.channel && <span class="tag">{entry.endpoint}</span>}
