@@ -104,7 +104,7 @@ test('the client CLI: --send and --expect pass, a miss exits 1, --script waits, 
 
   const down = await runCli(['client', `ws://127.0.0.1:${await closedPort()}/echo`, '--send', 'x']);
   assert.equal(down.code, 1);
-  assert.match(down.stderr, /Could not connect to .* Run: resobridge doctor/);
+  assert.match(down.stderr, /Could not connect to (ws:\/\/\S+)\. Run: npm run doctor -- \1\n/);
 
   const badRegex = await runCli(['client', ws('/echo'), '--expect', '(']);
   assert.equal(badRegex.code, 2);

@@ -195,3 +195,10 @@ test('a thousand connections: the feed sends one page of them, and pages through
   }
   assert.equal(seen.size, 1_000, 'every connection is on some page');
 });
+
+test('the page is told how to run doctor and client where this server runs (here: a clone, so npm run … --)', async (t) => {
+  const { ws, port } = await dashboardServer(t);
+  const feed = await openFeed(t, ws('/dashboard/ws'), { Origin: `http://127.0.0.1:${port}` });
+  const hello = await feed.next('hello');
+  assert.deepEqual(hello.commands, { doctor: 'npm run doctor --', client: 'npm run client --' });
+});

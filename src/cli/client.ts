@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { createResoniteClient, type ClientEvent, type ResoniteClient } from '../client/resonite-client.js';
+import { commandLine } from '../util/how-started.js';
 import { exitWithUsageCode, ExitCode, fail } from './exit.js';
 
 interface ClientFlags {
@@ -70,7 +71,7 @@ async function runClient(url: string, flags: ClientFlags): Promise<void> {
   try {
     await client.opened();
   } catch {
-    console.error(`Could not connect to ${url}. Run: resobridge doctor ${url}`);
+    console.error(`Could not connect to ${url}. Run: ${commandLine('doctor', [url])}`);
     return stop(ExitCode.failure);
   }
 

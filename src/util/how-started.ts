@@ -49,6 +49,11 @@ export function commandLine(subcommand: Subcommand, args: readonly string[] = []
   return words.join(' ');
 }
 
+/** What arguments follow: `npm run doctor --`, `resobridge doctor` or `npx resobridge doctor` (the dashboard adds the URL). */
+export function commandPrefix(subcommand: Subcommand, as: StartedAs = startedAs()): string {
+  return as === 'checkout' ? `${commandLine(subcommand, [], as)} --` : commandLine(subcommand, [], as);
+}
+
 /** Quotes a word for a POSIX shell (and for cmd.exe when it has no special characters, the common case). */
 export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
