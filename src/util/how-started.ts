@@ -19,9 +19,6 @@ export function docsFolder(): string {
   return startedAs() === 'checkout' ? 'docs/' : join(PACKAGE_ROOT, 'docs/');
 }
 
-/** Where a doc is, e.g. `docs/security.md` in a clone, its full path in an installed package. */
-export const docPath = (name: string): string => docsFolder() + name;
-
 export function startedAs(): StartedAs {
   if (existsSync(join(PACKAGE_ROOT, '.git'))) return 'checkout';
   return runsOurCli() ? 'installed' : 'library';
