@@ -1,8 +1,8 @@
 /**
  * How this copy of resobridge runs, so that every piece of advice shows a
  * command that works as typed: in a clone (`npm start -- …`, `npm run doctor -- …`),
- * installed (`resobridge doctor …`), or as a library inside another program
- * (`npx resobridge doctor …`, from that program's folder).
+ * installed (`resobridge doctor …`), or as a project's dependency: a library inside
+ * another program, or run with npx (`npx resobridge doctor …`, from that project's folder).
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +21,8 @@ export function docsFolder(): string {
 
 export function startedAs(): StartedAs {
   if (existsSync(join(PACKAGE_ROOT, '.git'))) return 'checkout';
-  return runsOurCli() ? 'installed' : 'library';
+  // Started with npx (npm sets npm_command=exec): a project's own dependency, so npx it is again.
+  return runsOurCli() && process.env.npm_command !== 'exec' ? 'installed' : 'library';
 }
 
 /** True when the main script is this package's own `resobridge` command (not another program that imports it). */
