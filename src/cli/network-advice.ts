@@ -15,7 +15,7 @@ export function networkCommands(serveArgs: readonly string[], env: NodeJS.Proces
   const file = given ?? DEFAULT_CONFIG_FILE;
   const withTokens = given === undefined ? [...serveArgs, '--config', file] : serveArgs;
   return {
-    anonymous: commandLine('serve', [...serveArgs, '--allow-anonymous']),
+    anonymous: commandLine('serve', serveArgs.includes('--allow-anonymous') ? serveArgs : [...serveArgs, '--allow-anonymous']),
     tokens: `${commandLine('token', ['--save', file])} && ${commandLine('serve', withTokens)}`,
   };
 }
