@@ -5,10 +5,12 @@
  *
  *   npx tsx examples/chat.ts        then: ws://localhost:8778/chat?room=lobby&name=Alice
  *
+ * Another port: RESOBRIDGE_PORT=8779 npx tsx examples/chat.ts (or --port 8779), e.g. next to npm start.
  * In your own project, import from 'resobridge' instead of '../src/index.js'.
  */
 import { fileURLToPath } from 'node:url';
 import { createServer, type ServerOptions } from '../src/index.js';
+import { runExample } from './run.js';
 
 export function chatServer(options: ServerOptions = {}) {
   return createServer(options).endpoint('/chat', {
@@ -28,8 +30,5 @@ export function chatServer(options: ServerOptions = {}) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const server = chatServer();
-  await server.listen();
-  console.log('Chat server: connect worlds to ws://localhost:8778/chat?room=lobby&name=<name>');
-  process.once('SIGINT', () => void server.close());
+  await runExample(chatServer, (base) => `Chat server: connect worlds to ${base}/chat?room=lobby&name=<name>`);
 }

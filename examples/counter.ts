@@ -5,10 +5,12 @@
  *
  *   npx tsx examples/counter.ts     then: ws://localhost:8778/api?ns=my-world
  *
+ * Another port: RESOBRIDGE_PORT=8779 npx tsx examples/counter.ts (or --port 8779), e.g. next to npm start.
  * In your own project, import from 'resobridge' instead of '../src/index.js'.
  */
 import { fileURLToPath } from 'node:url';
 import { createServer, type ServerOptions } from '../src/index.js';
+import { runExample } from './run.js';
 
 export function counterServer(options: ServerOptions = {}) {
   return createServer(options)
@@ -26,8 +28,5 @@ export function counterServer(options: ServerOptions = {}) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const server = counterServer();
-  await server.listen();
-  console.log('Counter server: connect to ws://localhost:8778/api?ns=my-world, send watch|clicks then click');
-  process.once('SIGINT', () => void server.close());
+  await runExample(counterServer, (base) => `Counter server: connect to ${base}/api?ns=my-world, send watch|clicks then click`);
 }

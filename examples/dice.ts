@@ -4,11 +4,13 @@
  *
  *   npx tsx examples/dice.ts        then, from a world: ws://localhost:8778/api?name=Alice
  *
+ * Another port: RESOBRIDGE_PORT=8779 npx tsx examples/dice.ts (or --port 8779), e.g. next to npm start.
  * In your own project, import from 'resobridge' instead of '../src/index.js'.
  */
 import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { arg, createServer, type ServerOptions } from '../src/index.js';
+import { runExample } from './run.js';
 
 export function diceServer(options: ServerOptions = {}) {
   return createServer(options).command('roll', {
@@ -23,8 +25,5 @@ export function diceServer(options: ServerOptions = {}) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const server = diceServer();
-  await server.listen();
-  console.log('Dice server: connect to ws://localhost:8778/api and send roll|20');
-  process.once('SIGINT', () => void server.close());
+  await runExample(diceServer, (base) => `Dice server: connect to ${base}/api and send roll|20`);
 }

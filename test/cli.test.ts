@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
+import { commandLine, startedAs } from '../src/util/how-started.js';
 import { runCli, spawnCli, TestClient, waitForOutput } from './helpers.js';
 
 /** The banner is for people: the CLI prints it on a terminal, or with logFormat pretty (tests read a pipe). */
@@ -178,4 +179,15 @@ test('resobridge token --save adds the hash to a config file, keeping what is th
   const config = loadConfig({ file });
   assert.deepEqual(config.tokens.map((spec) => spec.name), ['old', 'world-c']);
   assert.match(stdout, new RegExp(`Start the server with it: npm start -- --config ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+});
+
+test('advice shows commands in the form that works where resobridge runs: a clone, an install, a library', () => {
+  const url = 'ws://localhost:8778/echo';
+  assert.equal(commandLine('doctor', [url], 'checkout'), `npm run doctor -- ${url}`);
+  assert.equal(commandLine('doctor', [url], 'installed'), `resobridge doctor ${url}`);
+  assert.equal(commandLine('doctor', [url], 'library'), `npx resobridge doctor ${url}`);
+  assert.equal(commandLine('serve', ['--host', '0.0.0.0'], 'checkout'), 'npm start -- --host 0.0.0.0');
+  assert.equal(commandLine('serve', [], 'checkout'), 'npm start');
+  assert.equal(commandLine('client', ['--send', 'set|score|42'], 'installed'), "resobridge client --send 'set|score|42'");
+  assert.equal(startedAs(), 'checkout', 'the tests run in a clone');
 });

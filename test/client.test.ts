@@ -101,11 +101,17 @@ test('the client CLI: --send and --expect pass, a miss exits 1, --script waits, 
   writeFileSync(script, 'first\nwait 50\nsecond\n');
   const scripted = await runCli(['client', ws('/echo'), '--script', script, '--expect', '^second$']);
   assert.equal(scripted.code, 0);
-  assert.match(scripted.stdout, /< first[\s\S]*> second/);
+  // `wait 50` holds the next line back at least 50 ms (a lower bound: a loaded machine only makes it longer).
+  const sentAt = (text: string) => {
+    const [, h, m, sec] = new RegExp(`^(\\d\\d):(\\d\\d):(\\d\\d\\.\\d{3}) > ${text}$`, 'm').exec(scripted.stdout) ?? [];
+    return (Number(h) * 60 + Number(m)) * 60_000 + Number(sec) * 1000;
+  };
+  assert.match(scripted.stdout, /> first[\s\S]*> second/);
+  assert.ok((sentAt('second') - sentAt('first') + 86_400_000) % 86_400_000 >= 50, scripted.stdout);
 
   const down = await runCli(['client', `ws://127.0.0.1:${await closedPort()}/echo`, '--send', 'x']);
   assert.equal(down.code, 1);
-  assert.match(down.stderr, /Could not connect to .* run: resobridge doctor/);
+  assert.match(down.stderr, /Could not connect to (ws:\/\/\S+): .*\. To check it step by step, run: npm run doctor -- \1\n/);
 
   const badRegex = await runCli(['client', ws('/echo'), '--expect', '(']);
   assert.equal(badRegex.code, 2);
@@ -142,5 +148,5 @@ test('a refused handshake shows the server\'s explanation, not just the status',
   assert.equal(cli.code, 1);
   assert.match(cli.stdout, /error: the server refused the connection with HTTP 404: There is no WebSocket endpoint at \/nope/);
   assert.doesNotMatch(cli.stdout + cli.stderr, /Unexpected server response/);
-  assert.match(cli.stderr, /Could not connect to .*HTTP 404.* run: resobridge doctor/);
+  assert.match(cli.stderr, /Could not connect to .*HTTP 404.* run: npm run doctor -- /);
 });

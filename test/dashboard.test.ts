@@ -236,3 +236,10 @@ test('the log tab shows why the server refused a handshake or closed a connectio
   const closed = await feed.next('log', (b) => b.entries.some((e) => e.kind === 'server' && e.text.startsWith('disconnected')));
   assert.equal(closed.entries.find((e) => e.text.startsWith('disconnected'))?.text, 'disconnected (/echo): message too big');
 });
+
+test('the page is told how to run doctor and client where this server runs (here: a clone, so npm run … --)', async (t) => {
+  const { ws, port } = await dashboardServer(t);
+  const feed = await openFeed(t, ws('/dashboard/ws'), { Origin: `http://127.0.0.1:${port}` });
+  const hello = await feed.next('hello');
+  assert.deepEqual(hello.commands, { doctor: 'npm run doctor --', client: 'npm run client --' });
+});

@@ -169,3 +169,11 @@ test("a refused handshake shows the server's own explanation, quoted once", asyn
   assert.match(message, /^HTTP 400 instead of 101; the server says: "bad name" is not a valid channel name/);
   assert.doesNotMatch(message, /""/);
 });
+
+test('checking wss:// by IP address prints no TLS DeprecationWarning (no IP address as the SNI name)', async (t) => {
+  const port = await selfSignedWss(t);
+  const { code, stdout, stderr } = await runCli(['doctor', `wss://127.0.0.1:${port}/`]);
+  assert.equal(code, 1);
+  assert.match(stdout, /✗ TLS/);
+  assert.doesNotMatch(stderr, /DeprecationWarning/);
+});

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { ClientUrlError, createResoniteClient, type ClientEvent, type ResoniteClient } from '../client/resonite-client.js';
+import { commandLine } from '../util/how-started.js';
 import { exitWithUsageCode, ExitCode, fail } from './exit.js';
 
 interface ClientFlags {
@@ -76,7 +77,7 @@ async function runClient(url: string, flags: ClientFlags): Promise<void> {
   try {
     await client.opened();
   } catch (error) {
-    console.error(`Could not connect to ${url}: ${(error as Error).message.replace(/\.$/, '')}. To check it step by step, run: resobridge doctor ${url}`);
+    console.error(`Could not connect to ${url}: ${(error as Error).message.replace(/\.$/, '')}. To check it step by step, run: ${commandLine('doctor', [url])}`);
     return stop(ExitCode.failure);
   }
 

@@ -1,11 +1,11 @@
-import { commandLine, type Subcommand } from '../util/how-started.js';
+import { commandLine, docsFolder, type Subcommand } from '../util/how-started.js';
 
 /** Exit codes of every resobridge command. */
 export const ExitCode = { ok: 0, failure: 1, usage: 2 } as const;
 
-/** Prints a message meant for a person (no stack trace) and exits. */
+/** Prints a message meant for a person (no stack trace) and exits. A "docs/x.md" in it points where the docs are (the package's folder when installed). */
 export function fail(message: string, code: number): never {
-  process.stderr.write(`resobridge: ${message}\n`);
+  process.stderr.write(`resobridge: ${message.replace(/(?<![\w/.])docs\/(?=[\w-]+\.md)/g, docsFolder())}\n`);
   process.exit(code);
 }
 

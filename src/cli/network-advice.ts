@@ -4,7 +4,7 @@
  * The refusal, the banner, `serve --help` and the README all say the same.
  */
 import { CONFIG_FILE_ENV } from '../config/load.js';
-import { commandLine, docPath } from '../util/how-started.js';
+import { commandLine } from '../util/how-started.js';
 
 /** The config file `resobridge token --save` writes when the user has none yet. */
 export const DEFAULT_CONFIG_FILE = 'resobridge.yaml';
@@ -15,7 +15,7 @@ export function networkCommands(serveArgs: readonly string[], env: NodeJS.Proces
   const file = given ?? DEFAULT_CONFIG_FILE;
   const withTokens = given === undefined ? [...serveArgs, '--config', file] : serveArgs;
   return {
-    anonymous: commandLine('serve', [...serveArgs, '--allow-anonymous']),
+    anonymous: commandLine('serve', serveArgs.includes('--allow-anonymous') ? serveArgs : [...serveArgs, '--allow-anonymous']),
     tokens: `${commandLine('token', ['--save', file])} && ${commandLine('serve', withTokens)}`,
   };
 }
@@ -32,7 +32,7 @@ export function refusalText(host: string, serveArgs: readonly string[]): string 
     `  Only for people you give a token to (makes one and saves its hash in the config file):`,
     `    ${tokens}`,
     '',
-    `More in ${docPath('security.md')}.`,
+    'More in docs/security.md.',
   ].join('\n');
 }
 

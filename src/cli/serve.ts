@@ -9,6 +9,7 @@ import { ListenError } from '../server/listen-error.js';
 import { BrokerError } from '../hub/broker.js';
 import { StoreError } from '../store/open-store.js';
 import { bannerText, bannerUrls } from './banner.js';
+import { docsFolder } from '../util/how-started.js';
 import { networkHint, refusalText } from './network-advice.js';
 import { exitWithUsageCode, fail, ExitCode } from './exit.js';
 
@@ -32,7 +33,8 @@ export function serveCommand(): Command {
     'after',
     () =>
       '\nPrecedence: flags > RESOBRIDGE_* environment variables > config file > defaults.\n\n' +
-      `${networkHint(['--port', '9000']).join('\n')}\n`,
+      `${networkHint(['--port', '9000']).join('\n')}\n\n` +
+      `The docs named above (docs/security.md, …) are in ${docsFolder()}\n`,
   );
   return command.action(serve);
 }

@@ -16,6 +16,7 @@ import { sendPage } from '../server/http-pages.js';
 import { RecentMessages } from '../server/recent-messages.js';
 import type { KeyValue } from '../store/keyvalue.js';
 import { noticeText, type Notice } from '../log/notices.js';
+import { commandPrefix } from '../util/how-started.js';
 import { ActivityLog } from './activity-log.js';
 import { dashboardAccess } from './dashboard-access.js';
 import { DashboardFeed } from './feed.js';
@@ -31,7 +32,7 @@ export interface DashboardSources {
   connections: () => Iterable<Connection>;
   keyvalue: () => KeyValue | undefined;
   bridges: () => BridgeStatus[];
-  hello: () => Omit<Hello, 'type' | 'logLimit'>;
+  hello: () => Omit<Hello, 'type' | 'logLimit' | 'commands'>;
   log: Logger;
 }
 
@@ -71,7 +72,7 @@ export function createDashboard(sources: DashboardSources): Dashboard | undefine
     activity,
     log,
     trustProxy: config.trustProxy,
-    hello: () => ({ ...sources.hello(), logLimit: LOG_LIMIT }),
+    hello: () => ({ ...sources.hello(), logLimit: LOG_LIMIT, commands: { doctor: commandPrefix('doctor'), client: commandPrefix('client') } }),
     actions: {
       connections: sources.connections,
       hub,

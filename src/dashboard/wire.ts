@@ -23,6 +23,8 @@ export interface Hello {
   broker: string;
   /** The most messages the log keeps per page (the page's buffer bound). */
   logLimit: number;
+  /** How to run doctor and client where this server runs (a clone: `npm run doctor --`; installed: `resobridge doctor`); a URL follows. */
+  commands: { doctor: string; client: string };
 }
 
 export interface ConnectionRow {

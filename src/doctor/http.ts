@@ -9,6 +9,7 @@ import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { Check } from './report.js';
 import type { Target } from './target.js';
+import { tlsServerName } from './tls.js';
 import { isSocketIo } from './upgrade.js';
 
 type Answer = { kind: 'http'; status: number; statusText: string } | { kind: 'other'; bytes: Buffer } | { kind: 'silent' } | { kind: 'closed' } | { kind: 'error'; code: string };
@@ -16,7 +17,7 @@ type Answer = { kind: 'http'; status: number; statusText: string } | { kind: 'ot
 function askHandshake(target: Target, address: string, timeoutMs: number): Promise<Answer> {
   return new Promise((resolve) => {
     const socket: Socket = target.secure
-      ? connectTls({ host: address, port: target.port, servername: target.host, rejectUnauthorized: false })
+      ? connectTls({ host: address, port: target.port, servername: tlsServerName(target.host), rejectUnauthorized: false })
       : connectTcp({ host: address, port: target.port });
     let received = Buffer.alloc(0);
     let answered = false;

@@ -3,6 +3,9 @@ import { isIP } from 'node:net';
 import { checkServerIdentity, connect, type PeerCertificate } from 'node:tls';
 import type { Check } from './report.js';
 
+/** The name sent in TLS SNI: a host name, never an IP address (RFC 6066; Node warns when given one). */
+export const tlsServerName = (host: string): string | undefined => (isIP(host.replace(/^\[|\]$/g, '')) ? undefined : host);
+
 const SELF_SIGNED = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN']);
 const FIX_CERT =
   'Use a certificate from a public authority (e.g. Let\'s Encrypt), or put the server behind a reverse proxy that has one. On the same machine, plain ws://localhost needs no certificate.';
@@ -11,7 +14,7 @@ type Handshake = { ok: true; authorized: boolean; error?: string; cert: PeerCert
 
 function handshake(address: string, host: string, port: number, timeoutMs: number): Promise<Handshake> {
   return new Promise((resolve) => {
-    const socket = connect({ host: address, port, servername: isIP(host) ? undefined : host, rejectUnauthorized: false });
+    const socket = connect({ host: address, port, servername: tlsServerName(host), rejectUnauthorized: false });
     const finish = (result: Handshake) => {
       socket.destroy();
       resolve(result);

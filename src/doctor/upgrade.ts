@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { bodySummary } from '../util/body-summary.js';
 import type { Check } from './report.js';
 import type { Target } from './target.js';
+import { tlsServerName } from './tls.js';
 
 /** What the open socket has received so far; the later checks read it. */
 export interface Inbox {
@@ -129,7 +130,7 @@ export function isSocketIo(target: Target, address: string, timeoutMs: number): 
         headers: { host: `${target.host}:${target.port}` },
         timeout: timeoutMs,
         rejectUnauthorized: false,
-        servername: target.host,
+        servername: tlsServerName(target.host),
       },
       (response) => {
         let body = '';

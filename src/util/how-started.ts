@@ -1,8 +1,8 @@
 /**
  * How this copy of resobridge runs, so that every piece of advice shows a
  * command that works as typed: in a clone (`npm start -- …`, `npm run doctor -- …`),
- * installed (`resobridge doctor …`), or as a library inside another program
- * (`npx resobridge doctor …`, from that program's folder).
+ * installed (`resobridge doctor …`), or as a project's dependency: a library inside
+ * another program, or run with npx (`npx resobridge doctor …`, from that project's folder).
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,12 +19,10 @@ export function docsFolder(): string {
   return startedAs() === 'checkout' ? 'docs/' : join(PACKAGE_ROOT, 'docs/');
 }
 
-/** Where a doc is, e.g. `docs/security.md` in a clone, its full path in an installed package. */
-export const docPath = (name: string): string => docsFolder() + name;
-
 export function startedAs(): StartedAs {
   if (existsSync(join(PACKAGE_ROOT, '.git'))) return 'checkout';
-  return runsOurCli() ? 'installed' : 'library';
+  // Started with npx (npm sets npm_command=exec): a project's own dependency, so npx it is again.
+  return runsOurCli() && process.env.npm_command !== 'exec' ? 'installed' : 'library';
 }
 
 /** True when the main script is this package's own `resobridge` command (not another program that imports it). */
@@ -47,6 +45,11 @@ export function commandLine(subcommand: Subcommand, args: readonly string[] = []
       ? [...(subcommand === 'serve' ? ['npm', 'start'] : ['npm', 'run', subcommand]), ...(rest.length > 0 ? ['--', ...rest] : [])]
       : [...(as === 'library' ? ['npx'] : []), 'resobridge', subcommand, ...rest];
   return words.join(' ');
+}
+
+/** What arguments follow: `npm run doctor --`, `resobridge doctor` or `npx resobridge doctor` (the dashboard adds the URL). */
+export function commandPrefix(subcommand: Subcommand, as: StartedAs = startedAs()): string {
+  return as === 'checkout' ? `${commandLine(subcommand, [], as)} --` : commandLine(subcommand, [], as);
 }
 
 /** Quotes a word for a POSIX shell (and for cmd.exe when it has no special characters, the common case). */

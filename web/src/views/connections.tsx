@@ -43,7 +43,7 @@ export function Connections({ feed, state }: { feed: Feed; state: State }) {
         </div>
         <Table
           columns={COLUMNS}
-          empty={matching === 0 && (filter ? 'No connection matches the filter.' : 'No one is connected yet. Connect a world or run: npx resobridge client ws://localhost:8778/echo')}
+          empty={matching === 0 && (filter ? 'No connection matches the filter.' : `No one is connected yet. Connect a world or run: ${feed.hello?.commands.client ?? 'resobridge client'} ${feed.hello?.endpoints[0]?.example ?? 'ws://localhost:8778/echo'}`)}
         >
           {rows.map((row) => (
             <tr

@@ -42,7 +42,7 @@ export function Overview({ hello, state }: { hello: Hello; state: State }) {
         <h2>Not connecting?</h2>
         <ul>
           <li>
-            Run the checklist against the URL: <code>npx resobridge doctor {hello.endpoints[0]?.example ?? 'ws://localhost:8778/echo'}</code>
+            Run the checklist against the URL: <code>{hello.commands.doctor} {hello.endpoints[0]?.example ?? 'ws://localhost:8778/echo'}</code>
           </li>
           <li>
             The URL starts with <code>ws://</code> (or <code>wss://</code>), never <code>http://</code>.
