@@ -71,8 +71,10 @@ async function serve(options: Record<string, string | boolean | undefined>): Pro
     if (error instanceof ListenError || error instanceof StoreError || error instanceof BrokerError) fail(error.message, ExitCode.failure);
     throw error;
   }
-  // JSON logs stay pure JSON lines: the banner is then one record.
-  if (logsJson(server.config)) log.info({ urls: bannerUrls(server, address) }, 'listening');
+  // JSON logs stay pure JSON lines: the banner is then one record, written at any level but silent,
+  // as the plain banner is (it holds the URLs to paste into Resonite).
+  const announce = server.config.logLevel === 'silent' ? log : log.child({}, { level: 'info' });
+  if (logsJson(server.config)) announce.info({ urls: bannerUrls(server, address) }, 'listening');
   else process.stdout.write(bannerText(server, address, serveArgs()));
   stopOnSignals(server, log);
 }
