@@ -125,6 +125,10 @@ test('the documented network start (npm start -- --port 9000 --host 0.0.0.0) pri
     'npm start -- --port 9000 --host 0.0.0.0 --allow-anonymous',
     'npm run token -- --save resobridge.yaml && npm start -- --port 9000 --host 0.0.0.0 --config resobridge.yaml',
   ]);
+  // The README and docs/security.md advise exactly these.
+  for (const doc of ['README.md', 'docs/security.md']) {
+    for (const command of commands) assert.ok(readFileSync(join(ROOT, doc), 'utf8').includes(command), `${doc} shows: ${command}`);
+  }
   // Each as written, with a free port instead of 9000 and the config file in a scratch folder.
   const file = join(mkdtempSync(join(tmpdir(), 'resobridge-network-')), 'resobridge.yaml');
   for (const command of commands) {
