@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { loadConfig } from '../src/config/load.js';
 import { commandLine, startedAs } from '../src/util/how-started.js';
 import { runCli, spawnCli, TestClient, waitForOutput } from './helpers.js';
@@ -98,46 +96,6 @@ test('the banner lists the bridges', async (t) => {
   const { output } = await waitForOutput(child, /Stop: Ctrl\+C/);
   assert.match(output, /Bridges:\n {2}exec \/time: running, "date" for each connection/);
   assert.match(output, /ws:\/\/localhost:\d+\/time/);
-});
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/** Runs a command line as a user would type it in the project folder (a shell, npm and all), in its own process group. */
-function shell(t: TestContext, line: string) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('RESOBRIDGE_')));
-  const child = spawn(line, { shell: true, cwd: ROOT, detached: true, env: { ...env, RESOBRIDGE_STORE: 'memory' } });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-  return { child, stderr: () => stderr };
-}
-
-test('the documented network start (npm start -- --port 9000 --host 0.0.0.0) prints two commands that each start as written', { timeout: 300_000 }, async (t) => {
-  const refused = shell(t, 'npm start -- --port 9000 --host 0.0.0.0');
-  const [code] = (await once(refused.child, 'exit')) as [number];
-  assert.equal(code, 2);
-  const text = refused.stderr();
-  assert.match(text, /^resobridge: Not starting: on 0\.0\.0\.0 other machines can reach this server/m);
-  const commands = [...text.matchAll(/^ {4}(npm .*)$/gm)].map((match) => match[1] ?? '');
-  assert.deepEqual(commands, [
-    'npm start -- --port 9000 --host 0.0.0.0 --allow-anonymous',
-    'npm run token -- --save resobridge.yaml && npm start -- --port 9000 --host 0.0.0.0 --config resobridge.yaml',
-  ]);
-  // Each as written, with a free port instead of 9000 and the config file in a scratch folder.
-  const file = join(mkdtempSync(join(tmpdir(), 'resobridge-network-')), 'resobridge.yaml');
-  for (const command of commands) {
-    const started = shell(t, command.replaceAll('--port 9000', '--port 0').replaceAll('resobridge.yaml', file));
-    const { match } = await waitForOutput(started.child, /ws:\/\/localhost:(\d+)\/echo/).catch((error: Error) => {
-      throw new Error(`${command}\n${error.message}\n${started.stderr()}`);
-    });
-    const exited = once(started.child, 'exit');
-    process.kill(-(started.child.pid ?? 0), 'SIGTERM');
-    await exited;
-    assert.ok(Number(match[1]) > 0, command);
-  }
-  assert.match(readFileSync(file, 'utf8'), /^tokens:\n {2}- name: my-world\n {4}sha256: [0-9a-f]{64}\n/);
 });
 
 test('in JSON log mode (logs to a file or collector), stdout holds only JSON lines; SIGTERM does not mention Ctrl+C', async (t) => {

@@ -2,7 +2,8 @@
  * The published package works on its own: packed from a copy of the project (so whatever
  * was built here before does not count, and the tests reading dist/ are not disturbed),
  * installed into an empty prefix as `npm i -g` would, then run from there.
- * Slow by nature (npm installs the dependencies and compiles better-sqlite3).
+ * Slow by nature (npm installs the dependencies and compiles better-sqlite3): so it is not in
+ * test:unit (whose files each get 120 s) but in `npm run test:package`, which `npm test` runs last.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -12,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { waitForOutput } from './helpers.js';
+import { waitForOutput } from '../helpers.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Runs a command to its end; fails the test with its output if it fails. */
 async function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) {
