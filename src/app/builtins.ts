@@ -38,7 +38,7 @@ export function registerBuiltins(commands: Commands, maxHistory: number): void {
     },
   });
   commands.register('members', {
-    help: 'who is in a channel (on every server node): members|<channel>|<count>|<name>|…, sorted, at most 100',
+    help: 'who is in a channel (on every server node): members|<channel>|<total>|<shown>|<name>|…: everyone counted, at most 100 names shown, sorted',
     args: { channel: arg.text() },
     handler: async ({ channel }, context) => messages.members(channel, await context.members(channel)),
   });
