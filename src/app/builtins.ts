@@ -3,6 +3,8 @@
  * custom commands. docs/protocol.md has a table of them (a test keeps it true).
  */
 import { messages } from '../protocol/messages.js';
+import { RequestError } from '../protocol/request-error.js';
+import { reservedReason, reservedTag } from '../protocol/reserved.js';
 import { arg } from './args.js';
 import type { Commands } from './commands.js';
 
@@ -46,6 +48,9 @@ export function registerBuiltins(commands: Commands, maxHistory: number): void {
     help: 'publish text to a channel (joined or not); the text may contain |',
     args: { channel: arg.text(), text: arg.text().rest() },
     handler: ({ channel, text }, context) => {
+      // Relay members get the text as it is: it must not pass for a server notice.
+      const reserved = reservedTag(text);
+      if (reserved) throw new RequestError(reservedReason(reserved));
       context.publish(channel, text);
       return messages.ok('pub', channel);
     },
