@@ -219,6 +219,32 @@ test('errors, help, server news, stderr and dropped notices', { skip, timeout: 3
   await closing;
 });
 
+test('the value endpoint: Data is the value, Parse reads numbers, text arrives as set', { skip, timeout: 120_000 }, async (t) => {
+  const r = recipes(t);
+  const { ws } = await startServer(t);
+  const reader = await DotnetClient.connect(t, ws('/value/speed?ns=values&missing=none'));
+  const writer = await DotnetClient.connect(t, ws('/value/speed?ns=values'));
+  const api = await DotnetClient.connect(t, ws('/api?ns=values'));
+  await expectRecipe(r, 'value-endpoint', await reader.next(), '', ['none']);
+  await expectRecipe(r, 'value-endpoint', await writer.next(), '', ['']);
+  for (const value of HARD_TEXT) {
+    await writer.send(value);
+    await expectRecipe(r, 'value-endpoint', await reader.next(), '', [value]);
+    assert.equal(await writer.next(), value, 'its own write comes back');
+  }
+  // Numbers: incr from command mode, read on the value endpoint.
+  await writer.send('0');
+  assert.equal(await reader.next(), '0');
+  assert.equal(await writer.next(), '0');
+  for (const [by, total] of [['0.25', 0.25], ['0.0000001', 0.2500001], ['1000000', 1000000.2500001]] as const) {
+    assert.match(await ask(api, `incr|speed|${by}`), /^value\|speed\|/);
+    const data = await reader.next();
+    await writer.next();
+    await expectRecipe(r, 'value-endpoint', data, '', [data]);
+    await expectParse(r, 'double', data, total);
+  }
+});
+
 test('bridges: osc|/hr|72 as docs/bridges.md reads it', { skip, timeout: 60_000 }, async (t) => {
   const r = recipes(t);
   const { createSocket } = await import('node:dgram');

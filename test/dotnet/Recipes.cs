@@ -141,6 +141,8 @@ static class Recipes
         } },
         // the relay endpoint: Data is the text as sent
         { "relay", (data, arg) => new[] { data } },
+        // the value endpoint: Data is the bare value, straight into a Parse node
+        { "value-endpoint", (data, arg) => new[] { data } },
         // bridges: osc|/hr|72 and mqtt|<topic>|21.5 -> StartsWith(Data, "osc|/hr|") -> Substring after it
         { "bridge-osc", (data, arg) => {
             string start = "osc|" + arg + "|";
