@@ -148,7 +148,7 @@ export async function eventually<T>(ask: () => Promise<T>, check: (value: T) => 
 
 /** Waits until every node's `members` answer for the channel is `expected`. */
 export async function membersEverywhere(nodes: Node[], channel: string, expected: string[]): Promise<void> {
-  const want = `members|${channel}|${expected.length}${expected.map((name) => `|${name}`).join('')}`;
+  const want = `members|${channel}|${expected.length}|${expected.length}${expected.map((name) => `|${name}`).join('')}`;
   await Promise.all(
     nodes.map(async (node) => {
       const api = await node.connect('/api');

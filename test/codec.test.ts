@@ -127,3 +127,13 @@ test('a field that starts with a combining mark has the mark escaped, so .NET fi
     { numRuns: 2000 },
   );
 });
+
+test('members: the total counts everyone, `shown` counts the names that follow (at most 100)', () => {
+  const names = Array.from({ length: 101 }, (_, index) => `p${String(index).padStart(3, '0')}`);
+  const line = messages.members('hall', names).encode('line');
+  const fields = line.split('|');
+  assert.deepEqual(fields.slice(0, 4), ['members', 'hall', '101', '100']);
+  assert.equal(fields.length - 4, 100, 'as many names as `shown` says');
+  assert.equal(messages.members('hall', []).encode('line'), 'members|hall|0|0');
+  assert.equal(messages.members('hall', ['a']).encode('json'), '{"type":"members","channel":"hall","count":1,"shown":1,"names":["a"]}');
+});

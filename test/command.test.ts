@@ -94,14 +94,14 @@ test('watch pushes every change made by any client; unwatch stops it', async (t)
 test('members lists who is in a channel, once per connection, sorted; relay members count too', async (t) => {
   const { connect, ws } = await api(t, '?name=Zoe');
   const zoe = await connect();
-  assert.equal(await ask(zoe, 'members|room'), 'members|room|0');
+  assert.equal(await ask(zoe, 'members|room'), 'members|room|0|0');
   const bob = await connect('?name=Bob');
   await ask(bob, 'join|room');
   await ask(zoe, 'join|room');
   await TestClient.connect(t, ws('/channel/room?name=Bob'));
-  assert.equal(await ask(zoe, 'members|room'), 'members|room|3|Bob|Bob|Zoe');
+  assert.equal(await ask(zoe, 'members|room'), 'members|room|3|3|Bob|Bob|Zoe');
   await ask(bob, 'leave|room');
-  assert.equal(await ask(zoe, 'members|room'), 'members|room|2|Bob|Zoe');
+  assert.equal(await ask(zoe, 'members|room'), 'members|room|2|2|Bob|Zoe');
   assert.match(await ask(zoe, 'members|no good'), /^error\|members\|"no good" is not a valid channel name/);
 });
 

@@ -1,6 +1,6 @@
 /**
  * .NET's ClientWebSocket, the class Resonite's WebsocketClient uses, driven from
- * tests: test/dotnet/WsDriver.cs is compiled once with Mono's `mcs` (cached in
+ * tests: test/dotnet/WsDriver.cs (and the other programs there) is compiled once with Mono's `mcs` (cached in
  * the temp directory by a hash of its source) and run with `mono`. `.ci/run`
  * installs them (apt-get install -y mono-mcs mono-runtime libmono-system-net-http4.0-cil);
  * elsewhere, tests skip when they are missing.
@@ -15,8 +15,6 @@ import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { WAIT_MS } from './helpers.js';
 
-const SOURCE = fileURLToPath(new URL('./dotnet/WsDriver.cs', import.meta.url));
-
 const installed = (program: string) => spawnSync(program, ['--version'], { stdio: 'ignore' }).error === undefined;
 
 /** `false` when mono and mcs are there (or CI requires them); otherwise the reason to skip. */
@@ -25,25 +23,27 @@ export function skipUnlessMono(): string | false {
   return 'Mono is not installed (apt-get install -y mono-mcs mono-runtime libmono-system-net-http4.0-cil; CI=true makes this a failure)';
 }
 
-let compiled: string | undefined;
+const compiled = new Map<string, string>();
 
-/** The driver program, compiled once per source version; several test processes may race to build it. */
-function driverExe(): string {
-  if (compiled) return compiled;
-  const source = readFileSync(SOURCE);
+/** A program of test/dotnet/, compiled once per source version; several test processes may race to build it. */
+export function compiledProgram(name: string): string {
+  const done = compiled.get(name);
+  if (done) return done;
+  const sourcePath = fileURLToPath(new URL(`./dotnet/${name}.cs`, import.meta.url));
+  const source = readFileSync(sourcePath);
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const exe = join(tmpdir(), `resobridge-wsdriver-${hash}.exe`);
+  const exe = join(tmpdir(), `resobridge-${name.toLowerCase()}-${hash}.exe`);
   if (!existsSync(exe)) {
-    const dir = mkdtempSync(join(tmpdir(), 'resobridge-wsdriver-'));
-    const built = join(dir, 'WsDriver.exe');
-    const result = spawnSync('mcs', ['-nologo', `-out:${built}`, SOURCE], { encoding: 'utf8' });
+    const dir = mkdtempSync(join(tmpdir(), `resobridge-${name.toLowerCase()}-`));
+    const built = join(dir, `${name}.exe`);
+    const result = spawnSync('mcs', ['-nologo', `-out:${built}`, sourcePath], { encoding: 'utf8' });
     if (result.error || result.status !== 0) {
-      throw new Error(`mcs could not compile ${SOURCE}: ${result.error?.message ?? `${result.stdout}${result.stderr}`}`);
+      throw new Error(`mcs could not compile ${sourcePath}: ${result.error?.message ?? `${result.stdout}${result.stderr}`}`);
     }
     renameSync(built, exe);
     rmSync(dir, { recursive: true, force: true });
   }
-  compiled = exe;
+  compiled.set(name, exe);
   return exe;
 }
 
@@ -58,13 +58,13 @@ export type DotnetEvent =
   | { type: 'error'; message: string }
   | { type: 'timeout' };
 
-/** One ClientWebSocket in a mono process, one command at a time (see WsDriver.cs). */
-export class DotnetClient {
+/** A program of test/dotnet/ in a mono process that answers each command line with one line. */
+export class MonoProgram {
   private readonly lines: string[] = [];
   private waiter: (() => void) | undefined;
   private exited = false;
 
-  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
+  protected constructor(private readonly child: ChildProcessWithoutNullStreams) {
     createInterface({ input: child.stdout }).on('line', (line) => {
       this.lines.push(line);
       this.waiter?.();
@@ -76,26 +76,19 @@ export class DotnetClient {
     });
   }
 
-  static start(t: TestContext): DotnetClient {
-    const child = spawn('mono', [driverExe()]);
+  /** Starts test/dotnet/<name>.cs; it is killed when the test ends. */
+  protected static spawn(t: TestContext, name: string): ChildProcessWithoutNullStreams {
+    const child = spawn('mono', [compiledProgram(name)]);
     t.after(() => child.kill('SIGKILL'));
-    return new DotnetClient(child);
+    return child;
   }
 
-  /** Starts a driver and connects it; fails the test if the connection is not open. */
-  static async connect(t: TestContext, url: string): Promise<DotnetClient> {
-    const client = DotnetClient.start(t);
-    const answer = await client.command(`connect ${url}`);
-    if (answer !== 'open') throw new Error(`the .NET client could not connect to ${url}: ${answer}`);
-    return client;
-  }
-
-  /** Sends one command line and returns the driver's one-line answer. */
+  /** Sends one command line and returns the program's one-line answer. */
   async command(line: string, waitMs = WAIT_MS): Promise<string> {
     this.child.stdin.write(`${line}\n`);
     if (this.lines.length === 0) {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the .NET client did not answer "${line}" within ${waitMs} ms`)), waitMs);
+        const timer = setTimeout(() => reject(new Error(`the .NET program did not answer "${line}" within ${waitMs} ms`)), waitMs);
         this.waiter = () => {
           clearTimeout(timer);
           this.waiter = undefined;
@@ -105,8 +98,23 @@ export class DotnetClient {
       });
     }
     const answer = this.lines.shift();
-    if (answer === undefined) throw new Error(`the .NET client ended while answering "${line}"`);
+    if (answer === undefined) throw new Error(`the .NET program ended while answering "${line}"`);
     return answer;
+  }
+}
+
+/** One ClientWebSocket in a mono process, one command at a time (see WsDriver.cs). */
+export class DotnetClient extends MonoProgram {
+  static start(t: TestContext): DotnetClient {
+    return new DotnetClient(MonoProgram.spawn(t, 'WsDriver'));
+  }
+
+  /** Starts a driver and connects it; fails the test if the connection is not open. */
+  static async connect(t: TestContext, url: string): Promise<DotnetClient> {
+    const client = DotnetClient.start(t);
+    const answer = await client.command(`connect ${url}`);
+    if (answer !== 'open') throw new Error(`the .NET client could not connect to ${url}: ${answer}`);
+    return client;
   }
 
   /** The connect answer: `open`, or `error <message>`. */

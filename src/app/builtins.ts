@@ -4,6 +4,8 @@
  */
 import { clip } from '../protocol/clip.js';
 import { messages } from '../protocol/messages.js';
+import { RequestError } from '../protocol/request-error.js';
+import { reservedReason, reservedTag } from '../protocol/reserved.js';
 import { arg } from './args.js';
 import type { Commands } from './commands.js';
 
@@ -39,7 +41,7 @@ export function registerBuiltins(commands: Commands, maxHistory: number): void {
     },
   });
   commands.register('members', {
-    help: 'who is in a channel (on every server node): members|<channel>|<count>|<name>|…, sorted, at most 100',
+    help: 'who is in a channel (on every server node): members|<channel>|<total>|<shown>|<name>|…: everyone counted, at most 100 names shown, sorted',
     args: { channel: arg.text() },
     handler: async ({ channel }, context) => messages.members(channel, await context.members(channel)),
   });
@@ -47,6 +49,9 @@ export function registerBuiltins(commands: Commands, maxHistory: number): void {
     help: 'publish text to a channel (joined or not); the text may contain |',
     args: { channel: arg.text(), text: arg.text().rest() },
     handler: ({ channel, text }, context) => {
+      // Relay members get the text as it is: it must not pass for a server notice.
+      const reserved = reservedTag(text);
+      if (reserved) throw new RequestError(reservedReason(reserved));
       context.publish(channel, text);
       return messages.ok('pub', channel);
     },

@@ -150,6 +150,27 @@ export class Client implements ConnectionContext {
     this.watches.set(key, stop);
   }
 
+  /**
+   * The key's bare value now and on every change (`missing` when it has none), coalesced like
+   * `watch`: for `/value/<key>`. A change that arrives before the first read wins over it.
+   */
+  watchBare(key: string, missing: string): void {
+    const delivery = { coalesce: `value:${key}` };
+    let changed = false;
+    const push = (value: string | undefined) => this.connection.send(value ?? missing, delivery);
+    this.watches.set(
+      key,
+      this.services.keyvalue.watch(this.ns, key, (value) => {
+        changed = true;
+        push(value);
+      }),
+    );
+    this.services.keyvalue.get(this.ns, key).then(
+      (value) => changed || push(value),
+      (error: unknown) => this.connection.sendMessage(messages.error('value', error instanceof Error ? error.message : String(error))),
+    );
+  }
+
   private allowed(channel: string, want: 'read' | 'write'): void {
     if (!mayChannel(this.connection.grant, channel, want)) {
       throw new RequestError(`the token "${this.connection.grant.name}" may not ${want === 'read' ? 'join' : 'publish to'} channel "${channel}"`);

@@ -23,9 +23,14 @@ export const messages = {
   /** Keys with a prefix: `keys|<prefix>|<count>|k1|k2…`. */
   keys: (prefix: string, keys: readonly string[]) =>
     new Message('keys', [['prefix', prefix], ['count', keys.length], ['keys', keys]]),
-  /** Who is in a channel, on every node: `members|<channel>|<count>|<name>…` (names sorted, at most `MAX_LISTED`). */
-  members: (channel: string, names: readonly string[]) =>
-    new Message('members', [['channel', channel], ['count', names.length], ['names', names.slice(0, MAX_LISTED)]]),
+  /**
+   * Who is in a channel, on every node: `members|<channel>|<total>|<shown>|<name>…`. `total` is
+   * everyone; `shown` is how many names follow (sorted, at most `MAX_LISTED`), the bound of a world's loop.
+   */
+  members: (channel: string, names: readonly string[]) => {
+    const shown = names.slice(0, MAX_LISTED);
+    return new Message('members', [['channel', channel], ['count', names.length], ['shown', shown.length], ['names', shown]]);
+  },
   /** A message in a channel joined in command mode: `msg|<channel>|<from>|<text>`. */
   msg: (channel: string, from: string, text: string) =>
     new Message('msg', [['channel', channel], ['from', from], ['text', text]]),

@@ -24,6 +24,7 @@ import type { Args } from '../app/args.js';
 import { registerBuiltins } from '../app/builtins.js';
 import { scopedStore, type ConnectionContext, type ScopedStore } from '../app/client.js';
 import { commandEndpoint } from '../app/command-endpoint.js';
+import { valueEndpoint } from '../app/value-endpoint.js';
 import { Commands, type CommandSpec } from '../app/commands.js';
 import { customEndpoint, type EndpointHandlers } from '../app/custom-endpoint.js';
 import { ConfigError, OpenToNetworkError } from '../config/errors.js';
@@ -134,7 +135,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   );
   const commands = new Commands();
   registerBuiltins(commands, config.maxHistory);
-  const endpoints: Endpoint[] = [echoEndpoint, channelEndpoint(hub, config.maxHistory), commandEndpoint(commands, log)];
+  const endpoints: Endpoint[] = [echoEndpoint, channelEndpoint(hub, config.maxHistory), valueEndpoint(), commandEndpoint(commands, log)];
   const execSpecs: ExecSpec[] = config.bridges.filter((spec): spec is ExecSpec => spec.type === 'exec');
   if (config.exec) {
     const [path = '', ...command] = config.exec.split('=');

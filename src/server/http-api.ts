@@ -23,6 +23,7 @@ import { StorageFailure } from '../store/store.js';
 import { CHANNEL_NAME, CHANNEL_NAME_RULE } from './endpoints/channel.js';
 import { sendJson } from './http-pages.js';
 import { NAME_RULE } from '../protocol/names.js';
+import { reservedReason, reservedTag } from '../protocol/reserved.js';
 import { clientAddress } from './handshake.js';
 import type { InboundLimits } from './inbound-limits.js';
 import { DEFAULT_NAMESPACE, NAMESPACE } from './query-options.js';
@@ -140,6 +141,8 @@ async function publishTo(channel: string, req: IncomingMessage, url: URL, grant:
     if (typeof value !== 'string') return fail(400, 'send {"text": "…"}: "text" must be a string');
     text = value;
   }
+  const reserved = reservedTag(text);
+  if (reserved) return fail(400, reservedReason(reserved));
   // A copy: kept in history, a slice would keep the whole (up to 16 KB) name alive.
   const from = ownCopy(url.searchParams.get('name')?.slice(0, 64) ?? '') || (grant.name === 'anonymous' ? 'http' : grant.name);
   context.hub.publish({ type: 'message', channel, senderName: from, text });

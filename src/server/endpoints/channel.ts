@@ -3,6 +3,7 @@ import { clip } from '../../protocol/clip.js';
 import type { Hub } from '../../hub/hub.js';
 import { messages } from '../../protocol/messages.js';
 import { NAME, NAME_RULE } from '../../protocol/names.js';
+import { reservedReason, reservedTag } from '../../protocol/reserved.js';
 import type { Endpoint, PathMatch } from '../endpoint.js';
 import { count, flag } from '../query-options.js';
 
@@ -25,10 +26,15 @@ export function channelEndpoint(hub: Hub, maxHistory: number) {
       const membership = hub.join(channel, connection, { ...options, relay: true });
       const readOnly = !mayChannel(connection.grant, channel, 'write');
       return {
-        message: (text) =>
-          readOnly
-            ? connection.sendMessage(messages.error('auth', `the token "${connection.grant.name}" may only read channel ${channel}; nothing was sent`))
-            : membership.publish(text),
+        message: (text) => {
+          if (readOnly) {
+            connection.sendMessage(messages.error('auth', `the token "${connection.grant.name}" may only read channel ${channel}; nothing was sent`));
+            return;
+          }
+          const reserved = reservedTag(text);
+          if (reserved) connection.sendMessage(messages.error('reserved', reservedReason(reserved)));
+          else membership.publish(text);
+        },
         close: () => membership.leave(),
       };
     },
