@@ -13,11 +13,19 @@ const NOTICE_START = new RegExp(`^(${RESERVED_TAGS.join('|')})\\|`);
  * format characters (zero-width joiners, soft hyphens, direction marks), other ignorables.
  * `jo\u00ADined|lobby|Admin` starts with `joined|lobby|` there.
  */
-const IGNORABLE = /[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
+const IGNORABLE = /^[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]$/u;
+/** Visible characters to read: the longest tag and its bar. */
+const LOOK = Math.max(...RESERVED_TAGS.map((tag) => tag.length)) + 1;
 
-/** The notice tag that `text` would pass for in a world, if any. */
+/** The notice tag that `text` would pass for in a world, if any. Reads only the start of the text. */
 export function reservedTag(text: string): string | undefined {
-  return NOTICE_START.exec(text.replace(IGNORABLE, ''))?.[1];
+  let start = '';
+  for (const char of text) {
+    if (IGNORABLE.test(char)) continue;
+    start += char;
+    if (char === '|' || start.length >= LOOK) break;
+  }
+  return NOTICE_START.exec(start)?.[1];
 }
 
 /** What the sender is told (after `error|reserved|`, or in an HTTP 400). */
