@@ -61,7 +61,14 @@ test('incr adds to a number, from 0 when missing; a non-number is an error', asy
   assert.equal(await ask(client, 'incr|visits|-1.5'), 'value|visits|4.5');
   await ask(client, 'set|name|Bob');
   assert.equal(await ask(client, 'incr|name'), 'error|incr|cannot add to "name": its value "Bob" is not a number');
-  assert.equal(await ask(client, 'incr|visits|lots'), 'error|incr|n must be a number such as 2.5 or -3 (with . as the decimal point) (got "lots")');
+  assert.equal(await ask(client, 'incr|visits|lots'), 'error|incr|n must be a number such as 2.5 or -3 (2,5 works too) (got "lots")');
+  // A German or French world's FormatString writes a decimal comma; hex is not a number here.
+  assert.equal(await ask(client, 'incr|speed|0,25'), 'value|speed|0.25');
+  assert.equal(await ask(client, 'incr|speed|-1,5'), 'value|speed|-1.25');
+  assert.match(await ask(client, 'incr|speed|0x10'), /^error\|incr\|n must be a number such as 2\.5/);
+  assert.match(await ask(client, 'incr|speed|1,000,5'), /^error\|incr\|n must be a number/);
+  assert.match(await ask(client, 'incr|speed|Infinity'), /^error\|incr\|n must be a number/);
+  assert.equal(await ask(client, 'incr|speed|1e1'), 'value|speed|8.75');
 });
 
 test('incr never rounds: past 2^53 it refuses; small results are written without exponents', async (t) => {

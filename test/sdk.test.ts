@@ -54,7 +54,7 @@ test('custom commands get typed fields, reply, throw, and appear in help', async
   const ask = (text: string) => client.ask(text);
   assert.equal(await ask('move|2.5|yes'), 'moved|[2.5;0;0]|true|none');
   assert.equal(await ask('move#9|-1||tag'), 'moved#9|[-1;0;0]|false|tag');
-  assert.equal(await ask('move|far'), 'error|move|distance must be a number such as 2.5 or -3 (with . as the decimal point) (got "far")');
+  assert.equal(await ask('move|far'), 'error|move|distance must be a number such as 2.5 or -3 (2,5 works too) (got "far")');
   assert.equal(await ask('move|1|0|much too long'), 'error|move|label must be a text of up to 10 characters (got "much too long")');
   assert.equal(await ask('boom'), 'error|boom|the reactor is offline');
   assert.equal(await ask('deny'), 'error|deny|not your turn; wait for yours');

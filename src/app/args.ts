@@ -61,11 +61,15 @@ export const arg = {
       return text === undefined ? { ok: false } : parseInteger(text, min, max);
     });
   },
-  /** Any finite number, `.` as the decimal point (e.g. 2.5, -3, 1e3). */
+  /**
+   * Any finite decimal number (e.g. 2.5, -3, 1e3). A German or French world's FormatString writes `2,5`:
+   * digits, one comma, digits is read as a decimal comma. Hex (`0x10`) and the like are not numbers here.
+   */
   number(): Arg<number> {
-    return Arg.of<number>('a number such as 2.5 or -3 (with . as the decimal point)', (value) => {
-      const text = asText(value)?.trim();
-      const number = text ? Number(text) : Number.NaN;
+    return Arg.of<number>('a number such as 2.5 or -3 (2,5 works too)', (value) => {
+      const text = asText(value)?.trim() ?? '';
+      const decimal = DECIMAL_COMMA.test(text) ? text.replace(',', '.') : text;
+      const number = DECIMAL.test(decimal) ? Number(decimal) : Number.NaN;
       return Number.isFinite(number) ? { ok: true, value: number } : { ok: false };
     });
   },
@@ -77,6 +81,11 @@ export const arg = {
     });
   },
 };
+
+/** A decimal number as worlds and apps write it: sign, digits, a point, an exponent. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+/** Digits, one comma, digits: a decimal comma (what FormatString writes in de-DE, fr-FR). */
+const DECIMAL_COMMA = /^[+-]?\d+,\d+$/;
 
 export type Args = Record<string, Arg<unknown>>;
 export type ArgValues<S extends Args> = { [K in keyof S]: S[K] extends Arg<infer T> ? T : never };
