@@ -71,12 +71,13 @@ async function serve(options: Record<string, string | boolean | undefined>): Pro
     if (error instanceof ListenError || error instanceof StoreError || error instanceof BrokerError) fail(error.message, ExitCode.failure);
     throw error;
   }
+  // Handlers first: a signal that comes as soon as the URLs are out (a supervisor, a test) must find them.
+  stopOnSignals(server, log);
   // JSON logs stay pure JSON lines: the banner is then one record, written at any level but silent,
   // as the plain banner is (it holds the URLs to paste into Resonite).
   const announce = server.config.logLevel === 'silent' ? log : log.child({}, { level: 'info' });
   if (logsJson(server.config)) announce.info({ urls: bannerUrls(server, address) }, 'listening');
   else process.stdout.write(bannerText(server, address, serveArgs()));
-  stopOnSignals(server, log);
 }
 
 function stopOnSignals(server: ResobridgeServer, log: Logger): void {
