@@ -53,3 +53,17 @@ test('a dead node: each of its members is told as left, in every channel it was 
   assert.deepEqual(told, ['left|A', 'left|A', 'left|B']);
   assert.deepEqual(presence.drop('n1'), []);
 });
+
+test('a resync read that found no list does not undo a live event that arrived while it was under way', () => {
+  const { presence, told, lists } = mirror();
+  const mark = presence.mark();
+  // The read looked before n1 stored its list; n1's joined arrives before the read's answer.
+  presence.event('n1', { type: 'joined', channel: 'c', name: 'A' }, { s: 3, p: { A: 1 } });
+  presence.stored('n1', 'c', undefined, true, mark);
+  assert.deepEqual(told, ['joined|A']);
+  assert.deepEqual(lists(), [{ A: 1 }]);
+  // A read begun after the event that finds no list means the list is gone (the broker lost it).
+  presence.stored('n1', 'c', undefined, true, presence.mark());
+  assert.deepEqual(told, ['joined|A', 'left|A']);
+  assert.deepEqual(lists(), []);
+});

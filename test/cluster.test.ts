@@ -55,6 +55,9 @@ for (const engine of ENGINES) {
       const [n1, n2] = [nodes[1]!, nodes[2]!];
       const watcher = await watching(nodes, 'hall');
       const bob = await n1.connect('/channel/hall?name=Bob');
+      const onN1 = await n1.connect('/api');
+      // A node knows its own members at once, before its subscription to the channel is confirmed.
+      assert.match(await onN1.ask('members|hall'), /^members\|hall\|\d+\|\d+.*\|Bob(\||$)/);
       assert.equal(await watcher.next(), 'joined|hall|Bob');
       const carol = await n2.connect('/api?name=Carol');
       assert.equal(await carol.ask('join|hall'), 'ok|join|hall');

@@ -103,6 +103,9 @@ export class ClusterBroker implements Broker {
   }
 
   publish(event: ChannelEvent): void {
+    // Counted at once, so this node's own members answer without waiting for the subscription;
+    // each presence event sent later carries the whole list as of its sending.
+    if (event.type !== 'message') this.countLocal(event.channel, event.name, event.type === 'joined' ? 1 : -1);
     const gate = this.opening.get(event.channel);
     if (gate) void gate.then(() => this.guard(() => this.send(event), 'could not send to the broker'));
     else this.send(event);
@@ -114,16 +117,19 @@ export class ClusterBroker implements Broker {
       const { channel: c, senderName: f, text: x, coalesce: k } = event;
       return this.transport.sendMessage(c, encode({ t: 'm', n: this.node, s, c, f, x, k }));
     }
-    let members = this.local.get(event.channel);
-    if (!members) this.local.set(event.channel, (members = new Map()));
-    count(members, event.name, event.type === 'joined' ? 1 : -1);
-    if (members.size === 0) this.local.delete(event.channel);
-    const p = Object.fromEntries(members);
+    const p = Object.fromEntries(this.local.get(event.channel) ?? []);
     const t = event.type === 'joined' ? 'j' : 'l';
     this.transport.sendPresence(event.channel, encode({ t, n: this.node, s, c: event.channel, f: event.name, p }), this.entry(event.channel, s));
     // Its empty list is stored now; nothing to store again after an outage (no list reads as no members), so
     // channels this node no longer has members in are not remembered: a client cycling names cannot grow the set.
     if (!this.local.has(event.channel)) this.written.delete(event.channel);
+  }
+
+  private countLocal(channel: string, name: string, change: 1 | -1): void {
+    let members = this.local.get(channel);
+    if (!members) this.local.set(channel, (members = new Map()));
+    count(members, name, change);
+    if (members.size === 0) this.local.delete(channel);
   }
 
   async history(channel: string, limit: number): Promise<ChannelMessage[]> {
@@ -197,6 +203,7 @@ export class ClusterBroker implements Broker {
 
   /** Reads the stored member lists of a channel (of one node, or all); `tell`: changes are told. */
   private async readStored(channel: string, tell: boolean, only?: string): Promise<void> {
+    const mark = this.mirror.mark();
     let stored: Map<string, string>;
     try {
       stored = await this.transport.presence(channel);
@@ -209,7 +216,7 @@ export class ClusterBroker implements Broker {
       if (node === this.node) continue;
       const payload = stored.get(node);
       if (payload !== undefined) this.seen(node);
-      this.mirror.stored(node, channel, payload === undefined ? undefined : decodeEntry(payload), tell);
+      this.mirror.stored(node, channel, payload === undefined ? undefined : decodeEntry(payload), tell, mark);
     }
   }
 

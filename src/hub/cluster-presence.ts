@@ -12,10 +12,13 @@ import type { PresenceEntry } from './cluster-wire.js';
 interface Known {
   s: number;
   p: MemberCounts;
+  /** The mirror's change count when this was learned. */
+  at: number;
 }
 
 export class PresenceMirror {
   private readonly channels = new Map<string, Map<string, Known>>();
+  private changes = 0;
 
   constructor(private readonly emit: (event: ChannelEvent) => void) {}
 
@@ -50,15 +53,20 @@ export class PresenceMirror {
     this.emit(event);
   }
 
+  /** Taken before a stored read begins, and given back with its result to `stored`. */
+  mark(): number {
+    return this.changes;
+  }
+
   /**
-   * A node's stored list (undefined: it has none). Only a resync (`tell`)
-   * changes what is known, and its differences are told as joined/left.
+   * A node's stored list (undefined: it has none), read after `mark`. Only a
+   * resync (`tell`) changes what is known, and its differences are told as joined/left.
    * The first read on subscribe only fills in nodes not heard from yet,
    * silently (single-node presence does not announce those already there):
    * a node heard from live is known completely, as every event carries its
    * whole list, and a later stored list must not swallow an event in flight.
    */
-  stored(node: string, channel: string, entry: PresenceEntry | undefined, tell: boolean): void {
+  stored(node: string, channel: string, entry: PresenceEntry | undefined, tell: boolean, mark = this.changes): void {
     const nodes = this.channels.get(channel);
     if (!nodes) return;
     const known = nodes.get(node);
@@ -66,8 +74,9 @@ export class PresenceMirror {
       if (!known && entry) this.set(nodes, node, entry);
       return;
     }
-    // Read before an event we already applied reached the store: stale.
-    if (known && entry && known.s > entry.s) return;
+    // Read before an event we already applied reached the store: stale. With no list to compare, an
+    // event learned while the read was under way is newer than the read's "none".
+    if (known && (entry ? known.s > entry.s : known.at > mark)) return;
     this.tellDifference(channel, known?.p ?? new Map(), new Map(Object.entries(entry?.p ?? {})));
     if (entry) this.set(nodes, node, entry);
     else nodes.delete(node);
@@ -75,7 +84,7 @@ export class PresenceMirror {
 
   /** An emptied list stays known (a tombstone with its sequence), so an older stored list read late cannot bring its members back. */
   private set(nodes: Map<string, Known>, node: string, entry: PresenceEntry): void {
-    nodes.set(node, { s: entry.s, p: new Map(Object.entries(entry.p)) });
+    nodes.set(node, { s: entry.s, p: new Map(Object.entries(entry.p)), at: ++this.changes });
   }
 
   /** Nodes with members in a watched channel. */
