@@ -1,6 +1,6 @@
 /** What every bridge is to the server: something that starts, stops, and says how it is doing (for the banner and /healthz). */
 
-export type BridgeState = 'running' | 'connected' | 'retrying' | 'failed' | 'stopped';
+export type BridgeState = 'connecting' | 'running' | 'connected' | 'retrying' | 'failed' | 'stopped';
 
 export interface BridgeStatus {
   name: string;

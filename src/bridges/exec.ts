@@ -12,9 +12,20 @@ import type { Logger } from 'pino';
 import { messages } from '../protocol/messages.js';
 import { CloseCode } from '../server/connection.js';
 import type { Endpoint } from '../server/endpoint.js';
-import type { ExecSpec } from './bridge-spec.js';
+import { z } from 'zod';
+import { command } from './bridge-spec.js';
 import { readLines } from './lines.js';
 import { endProgram, GRACE_MS, MAX_STDIN_BYTES, spawnProgram, writeLine } from './spawn-program.js';
+
+export const EXEC_SPEC = z
+  .object({
+    type: z.literal('exec'),
+    path: z.string().regex(/^\/[\w./~-]*$/, 'path must start with / (e.g. /weather)'),
+    command,
+    stderr: z.enum(['log', 'client']).default('log'),
+  })
+  .strict();
+export type ExecSpec = z.infer<typeof EXEC_SPEC>;
 
 export function execEndpoint(spec: ExecSpec, maxMessageBytes: number, log: Logger): Endpoint {
   return {

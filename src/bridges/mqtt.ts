@@ -16,7 +16,25 @@ import { escapeField } from '../protocol/line.js';
 import { redactUrl } from '../util/redact-url.js';
 import { Backoff } from './backoff.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
-import type { MqttSpec } from './bridge-spec.js';
+import { z } from 'zod';
+import { bridgeName, channelName } from './bridge-spec.js';
+
+export const MQTT_SPEC = z
+  .object({
+    type: z.literal('mqtt'),
+    name: bridgeName.optional(),
+    url: z.string().regex(/^mqtts?:\/\/.+/, 'url must look like mqtt://host:1883 (or mqtts://)'),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** Topic filter (MQTT wildcards + and #) → channel. */
+    subscribe: z.record(z.string().min(1), channelName).default({}),
+    /** Channel → topic its messages are published to. */
+    publish: z.record(channelName, z.string().min(1).regex(/^[^+#]+$/, 'a topic to publish to has no wildcards')).default({}),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0),
+    retain: z.boolean().default(false),
+  })
+  .strict();
+export type MqttSpec = z.infer<typeof MQTT_SPEC>;
 
 export class MqttBridge implements Bridge {
   private readonly name: string;

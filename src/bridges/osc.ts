@@ -17,7 +17,24 @@ import { escapeField, parseLine } from '../protocol/line.js';
 import { formatFloat32, formatValue } from '../protocol/values.js';
 import { Backoff } from './backoff.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
-import type { OscSpec } from './bridge-spec.js';
+import { z } from 'zod';
+import { bridgeName, channelName, port } from './bridge-spec.js';
+
+export const OSC_SPEC = z
+  .object({
+    type: z.literal('osc'),
+    name: bridgeName.optional(),
+    /** UDP port to receive OSC on. */
+    listen: port.optional(),
+    listenHost: z.string().default('127.0.0.1'),
+    /** OSC address pattern (* for any run of characters) → channel. */
+    map: z.record(z.string().startsWith('/'), channelName).default({ '/*': 'osc' }),
+    /** Channel messages `/address|arg|arg…` in this channel are sent as OSC to host:port. */
+    send: z.object({ channel: channelName, host: z.string().default('127.0.0.1'), port }).strict().optional(),
+  })
+  .strict()
+  .refine((spec) => spec.listen !== undefined || spec.send !== undefined, { message: 'an osc bridge needs listen, send, or both' });
+export type OscSpec = z.infer<typeof OSC_SPEC>;
 
 type OscArg = number | string | boolean | { type: 'float'; value: number };
 

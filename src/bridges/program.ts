@@ -12,9 +12,21 @@ import type { Hub, Membership } from '../hub/hub.js';
 import { escapeField } from '../protocol/line.js';
 import { Backoff } from './backoff.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
-import type { ProgramSpec } from './bridge-spec.js';
+import { z } from 'zod';
+import { NAME, NAME_RULE } from '../protocol/names.js';
+import { bridgeName, command } from './bridge-spec.js';
 import { readLines } from './lines.js';
 import { endProgram, GRACE_MS, spawnProgram, writeLine } from './spawn-program.js';
+
+export const PROGRAM_SPEC = z
+  .object({
+    type: z.literal('program'),
+    channel: z.string().regex(NAME, `channel must be ${NAME_RULE}`),
+    command,
+    name: bridgeName.optional(),
+  })
+  .strict();
+export type ProgramSpec = z.infer<typeof PROGRAM_SPEC>;
 
 /** A program that ran at least this long before dying starts again after the shortest delay. */
 const STABLE_MS = 10_000;

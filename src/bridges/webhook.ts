@@ -14,7 +14,32 @@ import type { Hub, Membership } from '../hub/hub.js';
 import type { KeyValue } from '../store/keyvalue.js';
 import { Backoff } from './backoff.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
-import type { WebhookSpec } from './bridge-spec.js';
+import { z } from 'zod';
+import { NAME, NAME_RULE } from '../protocol/names.js';
+import { bridgeName, channelName } from './bridge-spec.js';
+
+export const WEBHOOK_SPEC = z
+  .object({
+    type: z.literal('webhook'),
+    name: bridgeName.optional(),
+    url: z.string().regex(/^https?:\/\/.+/, 'url must start with http:// or https://'),
+    /** POST each message in this channel. */
+    channel: channelName.optional(),
+    /** POST each change of these keys (in namespace ns). */
+    watch: z.array(z.string().min(1)).default([]),
+    ns: z.string().regex(NAME, `ns must be ${NAME_RULE}`).default('default'),
+    /** Attempts per message before it goes to the dead-letter file. */
+    attempts: z.number().int().min(1).max(100).default(5),
+    /** First retry delay; doubles each time, up to 30 s. */
+    retryMs: z.number().int().min(10).max(60_000).default(1_000),
+    /** Messages that may wait; past it the oldest goes to the dead-letter file. */
+    queue: z.number().int().min(1).max(1_000_000).default(1_000),
+    /** JSON lines of what could not be delivered. */
+    deadLetter: z.string().min(1).default('data/webhook-dead-letters.jsonl'),
+  })
+  .strict()
+  .refine((spec) => spec.channel !== undefined || spec.watch.length > 0, { message: 'a webhook needs a channel, keys to watch, or both' });
+export type WebhookSpec = z.infer<typeof WEBHOOK_SPEC>;
 
 const TIMEOUT_MS = 5_000;
 /** The dead-letter file stops growing here (a webhook that is down for long, a flooded channel): the disk is not filled. */

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { BROKER_SETTING } from '../hub/broker-setting.js';
 import { DEFAULT_SQLITE_PATH, STORE_SETTING } from '../store/store-setting.js';
 import { TOKENS_SCHEMA, type TokenSpec } from '../auth/token-spec.js';
-import { BRIDGES_SCHEMA, type BridgeSpec } from '../bridges/bridge-spec.js';
+import { BRIDGE_TYPES, BRIDGES_SCHEMA, type BridgeSpec } from '../bridges/registry.js';
 import { parseOrigin } from '../server/browser-guard.js';
 import { describeParseError } from './errors.js';
 import { BOOLEAN_WORDS, parseBoolean, parseInteger, type Parsed } from './text-values.js';
@@ -271,7 +271,7 @@ export const fields = {
   bridges: structured<BridgeSpec[]>(
     BRIDGES_SCHEMA,
     [],
-    'a list of bridges, each with a type (exec, program, osc, mqtt, webhook) and its settings (see docs/bridges.md)',
+    `a list of bridges, each with a type (${BRIDGE_TYPES.join(', ')}) and its settings (see docs/bridges.md)`,
     '<json>',
     'bridges to programs and other applications (see docs/bridges.md)',
   ),

@@ -12,14 +12,9 @@ import { WebSocketServer } from 'ws';
 import type { z } from 'zod';
 import { Access } from '../auth/access.js';
 import type { TOKENS_SCHEMA } from '../auth/token-spec.js';
-import type { BRIDGES_SCHEMA } from '../bridges/bridge-spec.js';
 import type { Bridge, BridgeStatus } from '../bridges/bridge.js';
-import type { ExecSpec } from '../bridges/bridge-spec.js';
-import { execEndpoint } from '../bridges/exec.js';
-import { MqttBridge } from '../bridges/mqtt.js';
-import { OscBridge } from '../bridges/osc.js';
-import { ProgramBridge } from '../bridges/program.js';
-import { WebhookBridge } from '../bridges/webhook.js';
+import { execEndpoint, type ExecSpec } from '../bridges/exec.js';
+import { createBridge, type BridgeSpecInput } from '../bridges/registry.js';
 import type { Args } from '../app/args.js';
 import { registerBuiltins } from '../app/builtins.js';
 import { scopedStore, type ConnectionContext, type ScopedStore } from '../app/client.js';
@@ -66,7 +61,7 @@ export interface ServerOptions extends Partial<Omit<Config, 'bridges' | 'tokens'
   /** Where logs go; by default one is made from logLevel and logFormat. */
   logger?: Logger;
   /** As in the config file: settings with defaults may be left out. */
-  bridges?: z.input<typeof BRIDGES_SCHEMA>;
+  bridges?: BridgeSpecInput[];
   tokens?: z.input<typeof TOKENS_SCHEMA>;
 }
 
@@ -145,20 +140,8 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     if ('endpoint' in route(endpoints, spec.path)) throw new ConfigError(`The exec bridge's path ${spec.path} is taken by another endpoint; pick another path.`);
     endpoints.unshift(execEndpoint(spec, config.maxMessageBytes, log));
   }
-  const bridges: Bridge[] = config.bridges.flatMap((spec): Bridge[] => {
-    switch (spec.type) {
-      case 'program':
-        return [new ProgramBridge(spec, hub, config.maxMessageBytes, log)];
-      case 'osc':
-        return [new OscBridge(spec, hub, log)];
-      case 'mqtt':
-        return [new MqttBridge(spec, hub, log)];
-      case 'webhook':
-        return [new WebhookBridge(spec, hub, () => keyvalue, log)];
-      default:
-        return [];
-    }
-  });
+  const bridgeContext = { hub, log, keyvalue: () => keyvalue, commands, maxMessageBytes: config.maxMessageBytes };
+  const bridges: Bridge[] = config.bridges.flatMap((spec) => createBridge(spec, bridgeContext) ?? []);
   const bridgeStatus = (): BridgeStatus[] => [
     ...execSpecs.map((spec) => ({ name: spec.path, type: 'exec', state: 'running' as const, detail: `"${spec.command}" for each connection` })),
     ...bridges.map((bridge) => bridge.status()),
