@@ -23,8 +23,13 @@ import { escapeField, parseLine } from '../protocol/line.js';
 import { keyProblem } from '../protocol/names.js';
 import { formatValue } from '../protocol/values.js';
 
-/** Longest one evaluation may run: a runaway expression (a loop, a huge range) is stopped here. */
+/**
+ * Most CPU time one evaluation may use: a runaway expression (a loop, a huge range) is stopped here.
+ * CPU time, not wall-clock time, so a busy machine that pauses the process does not fail good mappings.
+ */
 export const MAPPING_TIME_MS = 100;
+/** Evaluation steps between two looks at the CPU clock (a look is a system call; a step is far cheaper). */
+const STEPS_PER_CHECK = 64;
 /** Deepest nesting of evaluation (recursion in an expression's own functions). */
 export const MAPPING_DEPTH = 500;
 /** Most lines or keys one app message may become. */
@@ -56,8 +61,15 @@ export interface Mapped {
 }
 
 interface Budget {
+  /** CPU microseconds (user + system) at which the evaluation is stopped. */
   deadline: number;
   depth: number;
+  steps: number;
+}
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
 }
 
 const BUDGET = '__resobridge_budget';
@@ -84,7 +96,9 @@ export class Expression {
       if (!budget) return;
       budget.depth += entering ? 1 : -1;
       if (budget.depth > MAPPING_DEPTH) throw new Error(`it nests deeper than ${MAPPING_DEPTH} levels (a recursion that does not end?)`);
-      if (Date.now() > budget.deadline) throw new Error(`it ran longer than ${MAPPING_TIME_MS} ms (a loop or a huge range?)`);
+      if (++budget.steps % STEPS_PER_CHECK === 0 && cpuMicros() > budget.deadline) {
+        throw new Error(`it ran longer than ${MAPPING_TIME_MS} ms (a loop or a huge range?)`);
+      }
     };
     this.compiled.assign(Symbol.for('jsonata.__evaluate_entry') as unknown as string, check(true));
     this.compiled.assign(Symbol.for('jsonata.__evaluate_exit') as unknown as string, check(false));
@@ -92,7 +106,7 @@ export class Expression {
 
   /** Evaluates on `input`; throws an Error saying what went wrong (never the input's content). */
   async evaluate(input: unknown): Promise<unknown> {
-    const budget: Budget = { deadline: Date.now() + MAPPING_TIME_MS, depth: 0 };
+    const budget: Budget = { deadline: cpuMicros() + MAPPING_TIME_MS * 1000, depth: 0, steps: 0 };
     try {
       return await this.compiled.evaluate(input, { [BUDGET]: budget });
     } catch (error) {
