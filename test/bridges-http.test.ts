@@ -219,3 +219,49 @@ test('http: bad config stops start-up naming the bridge and the setting', () => 
   assert.throws(make({ poll: { url: 'http://127.0.0.1/x', in: { lines: '$' } } }), /poll.in.lines needs poll.channel/);
   assert.throws(make({ headers: { authorization: { env: 'RESOBRIDGE_TEST_UNSET_VAR' } }, request: { verb: 'ask', url: 'http://127.0.0.1/x' } }), /headers.authorization: the environment variable RESOBRIDGE_TEST_UNSET_VAR is not set/);
 });
+
+test('http request: a command-mode member that pub\'d gets the answer as msg|…; an empty reply is ok|<tag>|<bridge>; a failing poll recovers', { timeout: 30_000 }, async (t) => {
+  let calls = 0;
+  const api = await jsonApi(t, {
+    '/chat/completions': (request, response) => {
+      const { messages } = JSON.parse(request.body) as { messages: { content: string }[] };
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ choices: [{ message: { content: `echo: ${messages[0]?.content}` } }] }));
+    },
+    '/lamp': (_request, response) => void response.writeHead(204).end(),
+    '/state': (_request, response) => {
+      if (calls++ === 0) response.writeHead(502).end();
+      else response.writeHead(200, { 'content-type': 'application/json' }).end('{"on": true}');
+    },
+  });
+  const { ws, server } = await startServer(t, {
+    bridges: [
+      {
+        type: 'http',
+        name: 'llm',
+        request: {
+          channel: 'npc',
+          tags: ['say'],
+          method: 'POST',
+          url: api.url('/chat/completions'),
+          body: '{"model": "llama3.2", "messages": [{"role": "user", "content": args[0]}]}',
+          reply: '["npc", body.choices[0].message.content]',
+        },
+      },
+      { type: 'http', name: 'lamp', poll: { url: api.url('/state'), every: 1, ns: 'home', in: { keys: '{"lamp": on}' } }, request: { verb: 'lamp', method: 'PUT', url: api.url('/lamp'), body: 'args[0]', reply: '$exists(body.nothing) ? ["never"]' } },
+    ],
+  });
+  const member = await TestClient.connect(t, ws('/api?name=Tavern'));
+  assert.equal(await member.ask('join|npc'), 'ok|join|npc');
+  assert.equal(await member.ask('pub|npc|say#3|Hello!'), 'ok|pub|npc');
+  assert.equal(await member.next(), 'msg|npc|llm|npc#3%7Cecho: Hello!', 'the answer line is the text field of msg');
+  assert.equal(await member.ask('lamp#4|on'), 'ok#4|lamp|lamp', 'a 204 and a reply mapping that gives nothing');
+  assert.equal(api.to('/lamp')[0]?.body, 'on');
+  assert.equal(api.to('/lamp')[0]?.headers['content-type'], 'text/plain; charset=utf-8');
+  await api.until(3, (request) => request.path === '/state');
+  const status = server.bridges().find((bridge) => bridge.name === 'lamp');
+  assert.equal(status?.state, 'connected', 'the 502 was retried and the next answer set it back');
+  assert.match(status?.detail ?? '', /lamp → PUT http:\/\/127\.0\.0\.1:\d+\/lamp \(1 answered, 0 failed, 0 in flight\)/);
+  assert.equal(await member.ask('{"verb":"get","key":"lamp"}'), 'missing|lamp', 'keys go to the bridge\'s ns');
+  const home = await TestClient.connect(t, ws('/api?ns=home'));
+  assert.equal(await home.ask('get|lamp'), 'value|lamp|true');
+});

@@ -21,6 +21,8 @@ export interface PollSettings {
   channel: string | undefined;
   ns: string;
   remember: number;
+  /** Longest line published (maxMessageBytes); longer ones are dropped and logged. */
+  maxLineBytes: number;
 }
 
 export class Poller {
@@ -113,6 +115,10 @@ export class Poller {
     }
     const { channel } = this.settings;
     for (const line of mapped.lines) {
+      if (Buffer.byteLength(line.text) > this.settings.maxLineBytes) {
+        this.throttled.warn(`http-line:${this.name}`, { bridge: this.name, bytes: Buffer.byteLength(line.text), max: this.settings.maxLineBytes }, 'http bridge mapped a line over maxMessageBytes; it was dropped (pick fewer fields in poll.in.lines)');
+        continue;
+      }
       if (!channel || !this.published.changed(`line|${line.key}`, line.text)) continue;
       this.hub.publish({ type: 'message', channel, senderName: this.name, text: line.text, coalesce: line.key });
     }

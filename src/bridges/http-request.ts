@@ -44,6 +44,8 @@ export interface RequestSettings {
   retryMs: number;
   maxInFlight: number;
   maxInFlightPerWorld: number;
+  /** Longest answer line (maxMessageBytes). */
+  maxLineBytes: number;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
@@ -142,6 +144,8 @@ export class Requests {
     const [line, ...more] = mapped.lines;
     if (more.length > 0) throw new Error(`the reply mapping made ${mapped.lines.length} lines; a reply is one line (a list of fields)`);
     if (!line) return messages.ok(asked.tag, this.name);
+    const bytes = Buffer.byteLength(line.text);
+    if (bytes > this.settings.maxLineBytes) throw new Error(`the answer made a line of ${bytes} bytes, over maxMessageBytes (${this.settings.maxLineBytes}); pick fewer fields in request.reply`);
     const [tag = '', ...fields] = parseLine(line.text);
     return Message.of(escapeField(tag), fields);
   }

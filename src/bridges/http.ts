@@ -106,6 +106,8 @@ export interface HttpBridgeContext {
   log: Logger;
   keyvalue: () => KeyValue | undefined;
   commands: Commands;
+  /** Lines to worlds are kept within it too: a world is not sent more than it may send. */
+  maxMessageBytes: number;
 }
 
 export class HttpBridge implements Bridge {
@@ -134,7 +136,7 @@ export class HttpBridge implements Bridge {
     try {
       if (spec.poll) {
         const { poll } = spec;
-        const settings = { url: poll.url, everyMs: poll.every * 1000, channel: poll.channel, ns: poll.ns, remember: poll.remember };
+        const settings = { url: poll.url, everyMs: poll.every * 1000, channel: poll.channel, ns: poll.ns, remember: poll.remember, maxLineBytes: context.maxMessageBytes };
         const mapping = new InMapping(poll.in, `${where}: poll.in`);
         this.poller = new Poller(this.name, settings, mapping, headers, limits, context.hub, context.keyvalue, this.board, (state) => this.describe(state), this.throttled);
       }
@@ -152,6 +154,7 @@ export class HttpBridge implements Bridge {
             retryMs: request.retryMs,
             maxInFlight: request.maxInFlight,
             maxInFlightPerWorld: request.maxInFlightPerWorld,
+            maxLineBytes: context.maxMessageBytes,
           },
           headers,
           limits,
