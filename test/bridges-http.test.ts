@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { createServer } from '../src/index.js';
 import { capturedLogger, startServer, TestClient } from './helpers.js';
 import { jsonApi, resource } from './doubles/json-api.js';
+import { LastPublished } from '../src/bridges/last-published.js';
 
 /** Publishes a marker through command mode: a world receives it after everything published before it. */
 async function marker(api: TestClient, channel: string, text = 'marker'): Promise<void> {
@@ -218,6 +219,25 @@ test('http: bad config stops start-up naming the bridge and the setting', () => 
   assert.throws(make({ poll: { url: 'http://127.0.0.1/x', every: 0.1, in: { keys: '$' } } }), /every is in seconds, at least 1/);
   assert.throws(make({ poll: { url: 'http://127.0.0.1/x', in: { lines: '$' } } }), /poll.in.lines needs poll.channel/);
   assert.throws(make({ headers: { authorization: { env: 'RESOBRIDGE_TEST_UNSET_VAR' } }, request: { verb: 'ask', url: 'http://127.0.0.1/x' } }), /headers.authorization: the environment variable RESOBRIDGE_TEST_UNSET_VAR is not set/);
+  assert.throws(make({ headers: { 'x-key': 'abc\r\nX-Evil: 1' }, request: { verb: 'ask', url: 'http://127.0.0.1/x' } }), (error: Error) => {
+    assert.match(error.message, /headers.x-key: the value holds a line break/);
+    assert.ok(!error.message.includes('abc'), 'the value is not quoted');
+    return true;
+  });
+});
+
+test('http: what was last published is remembered per key, up to a bound (the oldest is forgotten first)', () => {
+  const last = new LastPublished(2);
+  assert.equal(last.changed('a', '1'), true);
+  assert.equal(last.changed('a', '1'), false);
+  assert.equal(last.changed('b', '1'), true);
+  assert.equal(last.changed('a', '2'), true); // a is now the most recent
+  assert.equal(last.changed('c', '1'), true); // b goes
+  assert.equal(last.size, 2);
+  assert.equal(last.changed('a', '2'), false);
+  assert.equal(last.changed('b', '1'), true, 'forgotten: published again');
+  assert.equal(last.changed('x', undefined), true, 'a deletion is a value too');
+  assert.equal(last.changed('x', undefined), false);
 });
 
 test('http request: a command-mode member that pub\'d gets the answer as msg|…; an empty reply is ok|<tag>|<bridge>; a failing poll recovers', { timeout: 30_000 }, async (t) => {

@@ -10,7 +10,7 @@ import type { Hub } from '../hub/hub.js';
 import type { ThrottledLog } from '../log/throttled.js';
 import type { KeyValue } from '../store/keyvalue.js';
 import { Backoff } from './backoff.js';
-import type { StatusBoard } from './bridge.js';
+import type { BridgeState, StatusBoard } from './bridge.js';
 import { exchange, HttpFailure, type HttpLimits } from './http-fetch.js';
 import { LastPublished } from './last-published.js';
 import type { InMapping } from './mapping.js';
@@ -32,8 +32,8 @@ export class Poller {
   private lastModified: string | undefined;
   private readonly published: LastPublished;
   private readonly backoff: Backoff;
-  /** Answers that gave a 200 and were mapped (for tests and the status line). */
-  polls = 0;
+  /** How the last poll went, for the status line. */
+  note = 'not started';
 
   constructor(
     private readonly name: string,
@@ -44,7 +44,6 @@ export class Poller {
     private readonly hub: Hub,
     private readonly keyvalue: () => KeyValue | undefined,
     private readonly board: StatusBoard,
-    private readonly describe: (state: string) => string,
     private readonly throttled: ThrottledLog,
   ) {
     this.published = new LastPublished(settings.remember);
@@ -54,13 +53,19 @@ export class Poller {
 
   start(): void {
     this.stopped = false;
-    this.board.set('connecting', this.describe('first poll under way'));
+    this.setState('connecting', 'first poll under way');
     this.schedule(0);
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+  }
+
+  /** The state; the bridge writes the detail line from `note` when asked. */
+  private setState(state: BridgeState, note: string): void {
+    this.note = note;
+    this.board.set(state, note);
   }
 
   private schedule(delayMs: number): void {
@@ -72,12 +77,12 @@ export class Poller {
     try {
       const outcome = await this.pollOnce();
       this.backoff.reset();
-      this.board.set('connected', this.describe(outcome));
+      this.setState('connected', outcome);
     } catch (error) {
       if (this.stopped) return;
       const why = error instanceof HttpFailure ? error.message : `the poll failed (${(error as Error).message})`;
       delay = this.backoff.next();
-      this.board.set('retrying', this.describe(`${why}; polling again in ${delay / 1000} s`));
+      this.setState('retrying', `${why}; polling again in ${delay / 1000} s`);
       this.throttled.warn(`http-poll:${this.name}`, { bridge: this.name, why, retryInMs: delay }, 'http bridge poll failed; retrying');
     }
     this.schedule(delay);
@@ -99,8 +104,7 @@ export class Poller {
     }
     this.etag = answer.headers.get('etag') ?? undefined;
     this.lastModified = answer.headers.get('last-modified') ?? undefined;
-    this.polls++;
-    await this.publish(json);
+        await this.publish(json);
     return `last answer ${answer.status}`;
   }
 

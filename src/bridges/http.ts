@@ -130,7 +130,13 @@ export class HttpBridge implements Bridge {
     const where = `bridge "${this.name}"`;
     this.board = new StatusBoard(this.name, 'http');
     this.throttled = new ThrottledLog(context.log);
-    for (const [header, ref] of Object.entries(spec.headers)) this.headers[header] = readSecret(ref, `${where}: headers.${header}`);
+    for (const [header, ref] of Object.entries(spec.headers)) {
+      const secret = readSecret(ref, `${where}: headers.${header}`);
+      // Checked here, not by fetch: its error would quote the value.
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what a header value may not hold
+      if (/[\0-\x08\x0a-\x1f\x7f]/.test(secret.reveal())) throw new ConfigError(`${where}: headers.${header}: the value holds a line break or another control character, which a header cannot carry; remove it (a file's first line is used, trimmed)`);
+      this.headers[header] = secret;
+    }
     const headers = () => this.revealHeaders();
     const limits = (): HttpLimits => ({ timeoutMs: spec.timeoutMs, maxBytes: spec.maxResponseBytes, signal: this.aborter.signal });
     try {
@@ -138,7 +144,7 @@ export class HttpBridge implements Bridge {
         const { poll } = spec;
         const settings = { url: poll.url, everyMs: poll.every * 1000, channel: poll.channel, ns: poll.ns, remember: poll.remember, maxLineBytes: context.maxMessageBytes };
         const mapping = new InMapping(poll.in, `${where}: poll.in`);
-        this.poller = new Poller(this.name, settings, mapping, headers, limits, context.hub, context.keyvalue, this.board, (state) => this.describe(state), this.throttled);
+        this.poller = new Poller(this.name, settings, mapping, headers, limits, context.hub, context.keyvalue, this.board, this.throttled);
       }
       const { request } = spec;
       this.tags = request?.channel ? (request.tags ?? [request.verb ?? '']) : [];
@@ -189,7 +195,7 @@ export class HttpBridge implements Bridge {
   status(): BridgeStatus {
     const current = this.board.get();
     // The request counters change without a state change: the line is made when asked.
-    if (!this.poller && this.running) return { ...current, detail: this.describe('ready') };
+    if (this.running) return { ...current, detail: this.describe(this.poller?.note ?? 'ready') };
     return current;
   }
 
@@ -227,8 +233,10 @@ export class HttpBridge implements Bridge {
   }
 
   /** A line on the request channel: `<tag>[#id]|<args…>` from a world. */
-  private fromChannel({ channel, senderName, text }: ChannelMessage): void {
+  private fromChannel({ channel, senderName, text, id: remote }: ChannelMessage): void {
     if (senderName === this.name) return; // its own poll lines, when they share the channel
+    // A line from another cluster node is that node's bridge's to answer: it has the asker to whisper to.
+    if (remote !== undefined) return;
     const [head = '', ...args] = parseLine(text);
     const hash = head.indexOf('#');
     const tag = hash < 0 ? head : head.slice(0, hash);
