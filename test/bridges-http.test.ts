@@ -224,6 +224,12 @@ test('http: bad config stops start-up naming the bridge and the setting', () => 
     assert.ok(!error.message.includes('abc'), 'the value is not quoted');
     return true;
   });
+  // A config error elsewhere in the spec does not repeat a header value written in the config.
+  assert.throws(make({ headers: { authorization: 'Bearer plain-4711' }, request: { verb: 'ask', url: 'ftp://x' } }), (error: Error) => {
+    assert.match(error.message, /request.url: url must start with http/);
+    assert.ok(!error.message.includes('plain-4711'), error.message);
+    return true;
+  });
 });
 
 test('http: what was last published is remembered per key, up to a bound (the oldest is forgotten first)', () => {
