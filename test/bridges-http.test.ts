@@ -103,11 +103,13 @@ test('http request: a tagged channel line becomes a POST; the answer is whispere
   assert.equal(api.received[0]?.headers['content-type'], 'application/json');
   alice.send('ask|again');
   assert.equal(await alice.next(), 'answer|Alice asked: again');
+  alice.send('ask#no good|x');
+  assert.equal(await alice.next(), 'error|oracle|bad request id after #: an id is 1 to 64 letters, digits, dots, dashes, colons or underscores');
   alice.send('chat|not a request');
   await marker(cmd, 'ai');
   assert.equal(await alice.next(), 'marker', 'a line with another tag is not a request');
   // Bob hears Alice's lines on the channel, and not one answer.
-  assert.deepEqual([await bob.next(), await bob.next(), await bob.next(), await bob.next()], ['ask#9|What is 2%7C3?', 'ask|again', 'chat|not a request', 'marker']);
+  assert.deepEqual([await bob.next(), await bob.next(), await bob.next(), await bob.next(), await bob.next()], ['ask#9|What is 2%7C3?', 'ask|again', 'ask#no good|x', 'chat|not a request', 'marker']);
   assert.equal(api.received.length, 2);
 });
 
