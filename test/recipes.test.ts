@@ -18,6 +18,7 @@ import { SERVER_TAGS } from '../src/protocol/messages.js';
 import { DotnetClient, skipUnlessMono } from './dotnet.js';
 import { CULTURES, RecipeRunner } from './recipe-runner.js';
 import { startServer } from './helpers.js';
+import { jsonApi } from './doubles/json-api.js';
 import { skipUnless } from './services.js';
 
 const skip = skipUnlessMono();
@@ -276,6 +277,23 @@ test('bridges: mqtt|<topic>|21.5 as docs/bridges.md reads it', { skip: skip || s
   await peer.publishAsync(`${prefix}/livingroom/temperature`, '21.5');
   await expectRecipe(r, 'bridge-mqtt', await world.next(), `${prefix}/livingroom/temperature`, ['21.5']);
   await expectParse(r, 'float', '21.5', 21.5);
+});
+
+test('bridges: an http bridge\'s answer weather#<id>|<city>|<temp> as docs/bridges.md reads it', { skip, timeout: 120_000 }, async (t) => {
+  const r = recipes(t);
+  const api = await jsonApi(t, { '/weather': (_request, response) => void response.writeHead(200, { 'content-type': 'application/json' }).end('{"main": {"temp": 12.5}}') });
+  const { ws } = await startServer(t, {
+    bridges: [{ type: 'http', name: 'weather', request: { verb: 'ask', args: ['city'], url: `${api.url('/weather')}?q={args[0]}`, reply: '["weather", request.args[0], body.main.temp]' } }],
+  });
+  const world = await DotnetClient.connect(t, ws('/api'));
+  let id = 0;
+  for (const city of ['Paris', 'a|b', '100%', '%7C', 'two\r\nlines', '世界', ' spaced ']) {
+    // The sending recipe: "ask#" + counter + "|" + EscapeUriDataString(city).
+    const data = await ask(world, `ask#${++id}|${await r.escape(city)}`);
+    await expectRecipe(r, 'bridge-http', data, `weather#${id}`, [city, '12.5']);
+    await expectRecipe(r, 'bridge-http', data, `weather#${id + 1}`, undefined);
+  }
+  await expectParse(r, 'float', '12.5', 12.5);
 });
 
 test('the tests above ran every recipe the docs mark', { skip }, () => {

@@ -274,6 +274,7 @@ export const fields = {
     `a list of bridges, each with a type (${BRIDGE_TYPES.join(', ')}) and its settings (see docs/bridges.md)`,
     '<json>',
     'bridges to programs and other applications (see docs/bridges.md)',
+    true, // passwords and header values: an error names the key that is wrong, never the values
   ),
   exec: pattern(
     '',

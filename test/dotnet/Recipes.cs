@@ -152,6 +152,14 @@ static class Recipes
             string start = "mqtt|" + arg + "|";
             return data.StartsWith(start) ? new[] { Unescape(data.Substring(start.Length)) } : null;
         } },
+        // weather#1|Paris|12.5 (an http bridge's answer to ask#1|Paris); arg is the tag with its id
+        { "bridge-http", (data, arg) => {
+            string start = arg + "|";
+            if (!data.StartsWith(start)) return null;
+            string rest = data.Substring(start.Length);
+            int bar = IndexOfString(rest, "|");
+            return new[] { Unescape(rest.Substring(0, bar)), Unescape(rest.Substring(bar + 1)) };
+        } },
     };
 
     static int IndexOfString(string text, string part)
