@@ -4,6 +4,9 @@
  * documented protocol (test/doubles/home-assistant.ts).
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import WebSocket from 'ws';
 import { attributeText, entityMatcher, parseCommand, websocketUrl } from '../src/bridges/home-assistant-lines.js';
@@ -103,7 +106,7 @@ test('the double refuses a repeated or lower id as HA does (id_reuse), and answe
 
 test('a world gets the current states on joining, follows changes, switches a light and hears it back; only configured entities pass', async (t) => {
   const ha = await double(t);
-  const { ws, status } = await bridged(t, ha);
+  const { ws, http, status, logger } = await bridged(t, ha);
   await until(() => status()?.state === 'connected', 'connected');
   assert.equal(status()?.detail, `Home Assistant ${HA_VERSION}, 3 entities`);
 
@@ -130,7 +133,42 @@ test('a world gets the current states on joining, follows changes, switches a li
   assert.equal(await world.next(), 'ha|light.hall|off');
   assert.equal(await late.next(), 'ha|light.hall|off');
   assert.deepEqual(world.pending, []);
+  // In command mode: greeted the same way after join, as msg lines; commands through pub.
+  const commander = await TestClient.connect(t, ws('/api'));
+  assert.equal(await commander.ask('join|ha'), 'ok|join|ha');
+  assert.deepEqual((await take(commander, 3)).sort(), ['msg|ha|home-assistant|ha%7Clight.hall%7Coff', 'msg|ha|home-assistant|ha%7Clight.kitchen%7Coff', 'msg|ha|home-assistant|ha%7Cswitch.fan%7Coff']);
+  assert.equal(await commander.ask('pub|ha|on%7Cswitch.fan'), 'ok|pub|ha');
+  assert.equal(await commander.next(), 'msg|ha|home-assistant|ha%7Cswitch.fan%7Con');
   assert.equal(ha.idReuses + ha.malformed, 0, 'every id was new, every message well formed');
+  const health = await (await fetch(http('/healthz'))).text();
+  assert.match(health, /"type":"home-assistant","state":"connected"/);
+  assert.ok(!health.includes(TOKEN) && !logger.text().includes(TOKEN), 'the token is not in /healthz nor the log');
+});
+
+test('the status names entities Home Assistant does not have, and those over maxEntities, which cannot be switched', async (t) => {
+  const ha = await double(t);
+  const { ws, status } = await bridged(t, ha, { entities: ['light.*', 'switch.fan', 'switch.fan2'], maxEntities: 2 });
+  await until(() => status()?.state === 'connected', 'connected');
+  assert.equal(status()?.detail, `Home Assistant ${HA_VERSION}, 2 entities (not in Home Assistant: switch.fan2; 1 more ignored: over maxEntities 2)`);
+  const world = await TestClient.connect(t, ws('/channel/ha'));
+  const greeted = await take(world, 2);
+  const left = ['light.hall', 'light.kitchen', 'switch.fan'].find((entity) => !greeted.some((line) => line.startsWith(`ha|${entity}|`)));
+  world.send(`on|${left}`);
+  assert.equal(await world.next(), `error|ha|${left}|${left} is over this bridge's maxEntities (2); raise it or narrow entities:`);
+  world.send('on|switch.fan2');
+  assert.equal(await world.next(), 'error|ha|switch.fan2|Home Assistant has no entity switch.fan2');
+  assert.equal(ha.calls.length, 0);
+});
+
+test('an address that is not Home Assistant: retrying, saying so', async (t) => {
+  const web = createHttpServer((_request, response) => response.writeHead(404).end('Not Found'));
+  web.listen(0, '127.0.0.1');
+  await once(web, 'listening');
+  t.after(() => web.close());
+  const { port } = web.address() as AddressInfo;
+  const { server } = await startServer(t, { bridges: [{ type: 'home-assistant', url: `http://127.0.0.1:${port}`, token: TOKEN, entities: ['light.kitchen'] } as never] });
+  await until(() => server.bridges()[0]?.state === 'retrying', 'retrying');
+  assert.equal(server.bridges()[0]?.detail, `ws://127.0.0.1:${port}/api/websocket answered HTTP 404, not a WebSocket; is this Home Assistant's address? (its WebSocket API is at /api/websocket); reconnecting in 1 s`);
 });
 
 test('attributes: one attr| line each, sent when they change, and mirrored into keys with ns', async (t) => {
@@ -208,7 +246,7 @@ test('a wrong token: failed with a status that says what to do, one login attemp
   const health = await (await fetch(http('/healthz'))).text();
   assert.match(health, /"state":"failed"/);
   assert.ok(!health.includes(TOKEN) && !logger.text().includes(TOKEN), 'the token is not in /healthz nor the log');
-  assert.equal(logger.find('Home Assistant refused the token (auth_invalid: "Invalid access token or password"): the token is wrong or was revoked. Make a new one in Home Assistant (your profile → Security → Long-lived access tokens → Create token), put it where token: points, and restart; not retrying (Home Assistant may ban an address after repeated failed logins)').length, 1);
+  assert.equal(logger.find('Home Assistant refused the token (auth_invalid: "Invalid access token or password"): the token is wrong or was revoked. Make a new one in Home Assistant (your profile → Security → Long-lived access tokens → Create token), put it where token: points, and restart; not retrying (with ip_ban_enabled, Home Assistant bans an address after repeated failed logins)').length, 1);
 });
 
 test('a token from an environment variable; a revoked token stops the bridge after HA closes the connection', async (t) => {
@@ -231,13 +269,17 @@ test('HA goes away: retrying with the reason, then reconnected, subscribed again
   await take(world, 3);
   assert.equal(ha.subscribes, 1);
 
+  ha.down = true;
   ha.dropConnections();
   await until(() => status()?.state === 'retrying', 'retrying');
   assert.match(status()?.detail ?? '', /^Home Assistant closed the connection \(code 1001\); reconnecting in 1 s$/);
   world.send('on|light.kitchen');
   assert.match(await world.next(), /^error\|ha\|light\.kitchen\|Home Assistant is not connected \(.*\); try again when it is$/);
+  await until(() => /code 1006/.test(status()?.detail ?? ''), 'an attempt while down');
+  assert.equal(status()?.detail, 'Home Assistant closed the connection (code 1006); reconnecting in 2 s', 'the delay grows');
   // Changed while the bridge was away: the re-read brings it.
   ha.setState('light.hall', 'off');
+  ha.down = false;
   await until(() => status()?.state === 'connected', 'connected again');
   assert.equal(await world.next(), 'ha|light.hall|off');
   assert.equal(ha.subscribes, 2);

@@ -177,7 +177,7 @@ export class HomeAssistantBridge implements Bridge {
     if (session !== this.session || this.stopped) return;
     this.session = undefined;
     if (fatal) {
-      const detail = `${why}: the token is wrong or was revoked. Make a new one in Home Assistant (your profile → Security → Long-lived access tokens → Create token), put it where token: points, and restart; not retrying (Home Assistant may ban an address after repeated failed logins)`;
+      const detail = `${why}: the token is wrong or was revoked. Make a new one in Home Assistant (your profile → Security → Long-lived access tokens → Create token), put it where token: points, and restart; not retrying (with ip_ban_enabled, Home Assistant bans an address after repeated failed logins)`;
       this.board.set('failed', detail);
       this.log.error({ bridge: this.name, url: this.where }, detail);
       return;
@@ -296,6 +296,7 @@ export class HomeAssistantBridge implements Bridge {
       return this.tell(entityId, `Home Assistant is not connected (${this.board.get().detail}); try again when it is`);
     }
     // HA answers a call on an entity it does not have with success (and a warning in its own log): say so here.
+    if (this.ignored.has(entityId)) return this.tell(entityId, `${entityId} is over this bridge's maxEntities (${this.spec.maxEntities}); raise it or narrow entities:`);
     if (!this.known.has(entityId)) return this.tell(entityId, `Home Assistant has no entity ${entityId}`);
     try {
       await session.command({ type: 'call_service', domain, service, target: { entity_id: entityId }, ...(data ? { service_data: data } : {}) });

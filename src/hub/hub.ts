@@ -119,7 +119,7 @@ export class Hub {
     members.add(member);
     if (member.pending) this.replay(channel, member);
     this.announce({ type: 'joined', channel, name: recipient.name }, member);
-    if (!listener) this.greet(members, member);
+    if (!listener) this.greet(channel, member);
 
     let left = false;
     return {
@@ -161,15 +161,23 @@ export class Hub {
     return count;
   }
 
-  /** Lets each bridge in the channel greet a client that just joined. */
-  private greet(members: Set<Member>, joined: Member): void {
-    for (const member of members) {
-      if (!member.onJoin || member === joined) continue;
-      member.onJoin((event) => {
-        const delivery: Delivery = event.coalesce ? { coalesce: `${event.channel}|${event.coalesce}` } : 'stream';
-        send(joined, encoderFor(event)(joined), delivery);
-      });
-    }
+  /**
+   * Lets each bridge in the channel greet a client that just joined: on the next turn,
+   * so a command-mode client reads `ok|join|…` first, as the reply comes before anything else.
+   */
+  private greet(channel: string, joined: Member): void {
+    if (![...(this.channels.get(channel) ?? [])].some((member) => member.onJoin)) return;
+    setImmediate(() => {
+      const members = this.channels.get(channel);
+      if (!members?.has(joined)) return;
+      for (const member of members) {
+        if (!member.onJoin || member === joined) continue;
+        member.onJoin((event) => {
+          const delivery: Delivery = event.coalesce ? { coalesce: `${event.channel}|${event.coalesce}` } : 'stream';
+          send(joined, encoderFor(event)(joined), delivery);
+        });
+      }
+    });
   }
 
   private leave(channel: string, member: Member): void {

@@ -20,8 +20,9 @@
  *   answers success), so it is not here either. A call that changes an entity
  *   fires state_changed before the result, as HA's blocking call does; one that
  *   changes nothing fires nothing.
- * Failure modes: a wrong token, dropping every connection, revoking the token
- * (HA closes its sockets), and no longer answering pings.
+ * Failure modes: a wrong token, dropping every connection, being down (each
+ * connection cut at once), revoking the token (HA closes its sockets), and no
+ * longer answering pings.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -75,6 +76,8 @@ export class HomeAssistantDouble {
   /** call_service messages received, as sent. */
   readonly calls: Message[] = [];
   answerPings = true;
+  /** While true, a new connection is cut at once (HA restarting, a proxy in front of it that is up). */
+  down = false;
   private readonly sessions = new Set<Session>();
   private readonly states = new Map<string, EntityState>();
 
@@ -148,6 +151,7 @@ export class HomeAssistantDouble {
 
   private accept(socket: WebSocket): void {
     this.connections++;
+    if (this.down) return socket.terminate();
     const session: Session = { socket, authenticated: false, lastId: 0, subscriptions: new Set() };
     this.sessions.add(session);
     socket.on('close', () => this.sessions.delete(session));
