@@ -196,6 +196,8 @@ test('attributes: one attr| line each, sent when they change, and mirrored into 
   assert.equal(await reader.ask('get|light.hall.brightness'), 'value|light.hall.brightness|200');
   assert.equal(await reader.ask('get|light.kitchen.rgb_color'), 'value|light.kitchen.rgb_color|[255;128;0]');
   assert.equal(await reader.ask('get|light.kitchen.brightness'), 'missing|light.kitchen.brightness', 'an attribute that became null is deleted');
+  ha.setState('light.hall', 'on', { ...ha.state('light.hall')?.attributes, friendly_name: 'x'.repeat(5_000) });
+  assert.equal(await world.next(), `attr|light.hall|friendly_name|${'x'.repeat(4_096)}…`, 'cut at 4,096 characters');
   ha.setState('light.hall', null);
   assert.deepEqual(await take(world, 3), ['ha|light.hall|', 'attr|light.hall|brightness|', 'attr|light.hall|friendly_name|'], 'a removed entity: empty state and attributes');
   await until(() => world.pending.length === 0, 'quiet');

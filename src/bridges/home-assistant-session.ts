@@ -10,6 +10,7 @@
  * whether retrying could help; the bridge decides what to do next.
  */
 import WebSocket from 'ws';
+import { clip } from '../protocol/clip.js';
 import type { Secret } from './secret.js';
 
 /** From opening the socket to auth_ok: HA itself gives a client 10 s to authenticate. */
@@ -18,6 +19,8 @@ export const AUTH_TIMEOUT_MS = 10_000;
 export const COMMAND_TIMEOUT_MS = 10_000;
 /** Commands waiting for their result at once; past it a command is refused at once. */
 export const MAX_IN_FLIGHT = 100;
+/** Longest error message of HA's passed on. */
+export const MAX_ERROR_CHARS = 500;
 /** Largest message taken from HA (get_states of a big installation is a few MB). */
 export const MAX_HA_MESSAGE_BYTES = 32 * 1024 * 1024;
 
@@ -127,7 +130,7 @@ export class HomeAssistantSession {
         this.handlers.ready(typeof message.ha_version === 'string' ? message.ha_version : 'unknown version');
         return;
       case 'auth_invalid': {
-        const said = typeof message.message === 'string' ? `: "${message.message.slice(0, 200)}"` : '';
+        const said = typeof message.message === 'string' ? `: "${clip(message.message, MAX_ERROR_CHARS)}"` : '';
         this.end(`Home Assistant refused the token (auth_invalid${said})`, true);
         return;
       }
@@ -150,7 +153,9 @@ export class HomeAssistantSession {
     clearTimeout(waiting.timer);
     if (message.success === true) return waiting.resolve(message.result);
     const error = (message.error ?? {}) as { code?: unknown; message?: unknown };
-    waiting.reject(new CommandError(String(error.code ?? 'unknown_error'), typeof error.message === 'string' ? error.message : 'Home Assistant reported an error'));
+    // HA's message goes to worlds: a sentence, not a page.
+    const text = typeof error.message === 'string' ? clip(error.message, MAX_ERROR_CHARS) : 'Home Assistant reported an error';
+    waiting.reject(new CommandError(clip(String(error.code ?? 'unknown_error')), text));
   }
 
   /** A ping every pingMs; one still unanswered when the next is due means HA (or the network) is gone. */

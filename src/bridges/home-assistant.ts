@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ChannelMessage } from '../hub/broker.js';
 import type { Greet, Membership } from '../hub/hub.js';
+import { clip } from '../protocol/clip.js';
 import { escapeField } from '../protocol/line.js';
 import { NAME, NAME_RULE } from '../protocol/names.js';
 import { ThrottledLog } from '../log/throttled.js';
@@ -65,6 +66,8 @@ export const HOME_ASSISTANT_SPEC = z
   .strict();
 export type HomeAssistantSpec = z.infer<typeof HOME_ASSISTANT_SPEC>;
 
+/** A state or attribute longer than this (a forecast list, say) is cut, ending in …: worlds get lines, not documents. */
+export const MAX_FIELD_CHARS = 4_096;
 /** A connection that stayed up this long resets the backoff: one that drops at once is not retried every second. */
 const STAYED_UP_MS = 10_000;
 
@@ -228,7 +231,10 @@ export class HomeAssistantBridge implements Bridge {
       return;
     }
     const now: Known = state
-      ? { state: typeof state.state === 'string' ? state.state : attributeText(state.state), attributes: this.spec.attributes.map((name) => attributeText(state.attributes?.[name])) }
+      ? {
+          state: clip(typeof state.state === 'string' ? state.state : attributeText(state.state), MAX_FIELD_CHARS),
+          attributes: this.spec.attributes.map((name) => clip(attributeText(state.attributes?.[name]), MAX_FIELD_CHARS)),
+        }
       : { state: '', attributes: this.spec.attributes.map(() => '') };
     if (state) this.known.set(entityId, now);
     else this.known.delete(entityId);
