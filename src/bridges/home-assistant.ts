@@ -205,6 +205,7 @@ export class HomeAssistantBridge implements Bridge {
   /** get_states: every followed entity's state, sent where it differs from what the world was told. */
   private takeStates(states: HaState[]): void {
     const seen = new Set<string>();
+    this.ignored.clear();
     for (const state of states) {
       if (typeof state?.entity_id !== 'string' || !this.follows(state.entity_id)) continue;
       seen.add(state.entity_id);
