@@ -66,6 +66,8 @@ export type MessageTap = (event: ChannelMessage, relayed: boolean) => void;
 
 export class Hub {
   private readonly channels = new Map<string, Set<Member>>();
+  /** The members with onJoin (bridges), per channel: a join looks only at these, not at every member. */
+  private readonly greeters = new Map<string, Set<Member>>();
   /** Set by the dashboard; nothing is called when it is off. */
   tap: MessageTap | undefined;
 
@@ -117,6 +119,7 @@ export class Hub {
       this.broker.subscribe(channel).catch((error: unknown) => this.onError(error, channel));
     }
     members.add(member);
+    if (onJoin) this.greeters.set(channel, (this.greeters.get(channel) ?? new Set()).add(member));
     if (member.pending) this.replay(channel, member);
     this.announce({ type: 'joined', channel, name: recipient.name }, member);
     if (!listener) this.greet(channel, member);
@@ -166,13 +169,11 @@ export class Hub {
    * so a command-mode client reads `ok|join|…` first, as the reply comes before anything else.
    */
   private greet(channel: string, joined: Member): void {
-    if (![...(this.channels.get(channel) ?? [])].some((member) => member.onJoin)) return;
+    if (!this.greeters.has(channel)) return;
     setImmediate(() => {
-      const members = this.channels.get(channel);
-      if (!members?.has(joined)) return;
-      for (const member of members) {
-        if (!member.onJoin || member === joined) continue;
-        member.onJoin((event) => {
+      if (!this.channels.get(channel)?.has(joined)) return;
+      for (const member of this.greeters.get(channel) ?? []) {
+        if (member !== joined) member.onJoin?.((event) => {
           const delivery: Delivery = event.coalesce ? { coalesce: `${event.channel}|${event.coalesce}` } : 'stream';
           send(joined, encoderFor(event)(joined), delivery);
         });
@@ -183,6 +184,8 @@ export class Hub {
   private leave(channel: string, member: Member): void {
     const members = this.channels.get(channel);
     if (!members?.delete(member)) return;
+    const greeters = this.greeters.get(channel);
+    if (greeters?.delete(member) && greeters.size === 0) this.greeters.delete(channel);
     if (members.size === 0) {
       this.channels.delete(channel);
       this.broker.unsubscribe(channel).catch((error: unknown) => this.onError(error, channel));
