@@ -20,6 +20,8 @@ import { CULTURES, RecipeRunner } from './recipe-runner.js';
 import { startServer } from './helpers.js';
 import { jsonApi } from './doubles/json-api.js';
 import { skipUnless } from './services.js';
+import { HomeAssistantDouble } from './doubles/home-assistant.js';
+import { skipUnless } from './services.js';
 
 const skip = skipUnlessMono();
 const skipMqtt = await skipUnless('Mosquitto', 1883);
@@ -294,6 +296,36 @@ test('bridges: an http bridge\'s answer weather#<id>|<city>|<temp> as docs/bridg
     await expectRecipe(r, 'bridge-http', data, `weather#${id + 1}`, undefined);
   }
   await expectParse(r, 'float', '12.5', 12.5);
+});
+test('bridges: ha|<entity>|<state>, attr|…, error|ha|… as docs/bridges.md reads them', { skip, timeout: 120_000 }, async (t) => {
+  const r = recipes(t);
+  const ha = await HomeAssistantDouble.start('recipe-token', {
+    'light.kitchen': { state: 'off', attributes: { brightness: null, rgb_color: [255, 128, 0] } },
+    'input_text.note': { state: 'hello', attributes: {} },
+  });
+  t.after(() => ha.close());
+  const { ws, server } = await startServer(t, {
+    bridges: [{ type: 'home-assistant', url: ha.url, token: 'recipe-token', entities: ['light.kitchen', 'input_text.note'], attributes: ['brightness', 'rgb_color'] }],
+  });
+  for (let i = 0; i < 250 && server.bridges()[0]?.state !== 'connected'; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  const world = await DotnetClient.connect(t, ws('/channel/ha'));
+  const greeting = [await world.next(), await world.next(), await world.next()];
+  await expectRecipe(r, 'bridge-ha', greeting.find((line) => line.startsWith('ha|light.kitchen|')) ?? '', 'light.kitchen', ['off']);
+  const color = greeting.find((line) => line.startsWith('attr|')) ?? '';
+  await expectRecipe(r, 'bridge-ha-attr', color, 'light.kitchen|rgb_color', ['[255;128;0]']);
+  for (const culture of CULTURES) assert.equal(await r.parse(culture, 'float3', '[255;128;0]'), '[255;128;0]', `float3 in ${culture}`);
+  // The sending recipe: "call|light.kitchen|turn_on|{""brightness"":" + an int + "}".
+  await world.send('call|light.kitchen|turn_on|{"brightness":120}');
+  await expectRecipe(r, 'bridge-ha', await world.next(), 'light.kitchen', ['on']);
+  await expectRecipe(r, 'bridge-ha-attr', await world.next(), 'light.kitchen|brightness', ['120']);
+  await expectParse(r, 'int', '120', 120);
+  for (const text of HARD_TEXT.filter((text) => text !== '')) {
+    ha.setState('input_text.note', text);
+    await expectRecipe(r, 'bridge-ha', await world.next(), 'input_text.note', [text]);
+  }
+  await world.send('call|light.kitchen|fly');
+  await expectRecipe(r, 'bridge-ha-error', await world.next(), 'light.kitchen', ['Service light.fly not found.']);
+  await expectRecipe(r, 'bridge-ha', 'attr|light.kitchen|brightness|120', 'light.kitchen', undefined);
 });
 
 test('the tests above ran every recipe the docs mark', { skip }, () => {

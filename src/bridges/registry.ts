@@ -12,6 +12,7 @@ import type { KeyValue } from '../store/keyvalue.js';
 import type { Bridge } from './bridge.js';
 import { EXEC_SPEC } from './exec.js';
 import { HTTP_SPEC, HttpBridge } from './http.js';
+import { HOME_ASSISTANT_SPEC, HomeAssistantBridge } from './home-assistant.js';
 import { MQTT_SPEC, MqttBridge } from './mqtt.js';
 import { OSC_SPEC, OscBridge } from './osc.js';
 import { PROGRAM_SPEC, ProgramBridge } from './program.js';
@@ -43,6 +44,7 @@ const DRIVERS = {
   mqtt: driver(MQTT_SPEC, (spec, c) => new MqttBridge(spec, c.hub, c.log)),
   webhook: driver(WEBHOOK_SPEC, (spec, c) => new WebhookBridge(spec, c.hub, c.keyvalue, c.log)),
   http: driver(HTTP_SPEC, (spec, c) => new HttpBridge(spec, c)),
+  'home-assistant': driver(HOME_ASSISTANT_SPEC, (spec, c) => new HomeAssistantBridge(spec, c)),
 };
 
 type Schemas = { [K in keyof typeof DRIVERS]: (typeof DRIVERS)[K]['schema'] };

@@ -40,6 +40,8 @@ interface Member extends JoinOptions {
   recipient: Recipient;
   /** A program (a bridge) rather than a client: it gets each message event itself, nothing encoded. */
   listener?: (event: ChannelMessage) => void;
+  /** A bridge told of each client that joins on this node (see listen). */
+  onJoin?: (greet: Greet) => void;
   /** Live messages held back until the history replay has been sent (with the broker's id, to drop those the replay had). */
   pending: Held[] | undefined;
 }
@@ -56,11 +58,16 @@ interface Held {
  */
 export const MAX_HELD = 256;
 
+/** Sends one message to one newly joined client only (coalesced like a published one when it has `coalesce`). */
+export type Greet = (event: ChannelMessage) => void;
+
 /** Sees every channel message this node delivers (the dashboard's log and rates); `relayed` when a relay member sent it. */
 export type MessageTap = (event: ChannelMessage, relayed: boolean) => void;
 
 export class Hub {
   private readonly channels = new Map<string, Set<Member>>();
+  /** The members with onJoin (bridges), per channel: a join looks only at these, not at every member. */
+  private readonly greeters = new Map<string, Set<Member>>();
   /** Set by the dashboard; nothing is called when it is off. */
   tap: MessageTap | undefined;
 
@@ -93,15 +100,18 @@ export class Hub {
 
   /**
    * Joins a bridge to a channel: `onMessage` gets every message others publish
-   * there, as the event (no text to encode and parse back). Presence is not told.
+   * there, as the event (no text to encode and parse back). Presence is not told;
+   * `onJoin`, if given, is called when a client joins the channel on this node,
+   * with a function that sends that client alone a message (a bridge greets it
+   * with the current state of what it follows, so nobody else gets duplicates).
    */
-  listen(channel: string, name: string, onMessage: (event: ChannelMessage) => void): Membership {
+  listen(channel: string, name: string, onMessage: (event: ChannelMessage) => void, onJoin?: (greet: Greet) => void): Membership {
     const silent: Recipient = { name, encoding: 'line', send: () => false };
-    return this.join(channel, silent, { relay: false, echo: false, presence: false, history: 0 }, onMessage);
+    return this.join(channel, silent, { relay: false, echo: false, presence: false, history: 0 }, onMessage, onJoin);
   }
 
-  join(channel: string, recipient: Recipient, options: JoinOptions, listener?: (event: ChannelMessage) => void): Membership {
-    const member: Member = { ...options, recipient, listener, pending: options.history > 0 ? [] : undefined };
+  join(channel: string, recipient: Recipient, options: JoinOptions, listener?: (event: ChannelMessage) => void, onJoin?: (greet: Greet) => void): Membership {
+    const member: Member = { ...options, recipient, listener, onJoin, pending: options.history > 0 ? [] : undefined };
     let members = this.channels.get(channel);
     if (!members) {
       members = new Set();
@@ -109,8 +119,10 @@ export class Hub {
       this.broker.subscribe(channel).catch((error: unknown) => this.onError(error, channel));
     }
     members.add(member);
+    if (onJoin) this.greeters.set(channel, (this.greeters.get(channel) ?? new Set()).add(member));
     if (member.pending) this.replay(channel, member);
     this.announce({ type: 'joined', channel, name: recipient.name }, member);
+    if (!listener) this.greet(channel, member);
 
     let left = false;
     return {
@@ -152,9 +164,28 @@ export class Hub {
     return count;
   }
 
+  /**
+   * Lets each bridge in the channel greet a client that just joined: on the next turn,
+   * so a command-mode client reads `ok|join|…` first, as the reply comes before anything else.
+   */
+  private greet(channel: string, joined: Member): void {
+    if (!this.greeters.has(channel)) return;
+    setImmediate(() => {
+      if (!this.channels.get(channel)?.has(joined)) return;
+      for (const member of this.greeters.get(channel) ?? []) {
+        if (member !== joined) member.onJoin?.((event) => {
+          const delivery: Delivery = event.coalesce ? { coalesce: `${event.channel}|${event.coalesce}` } : 'stream';
+          send(joined, encoderFor(event)(joined), delivery);
+        });
+      }
+    });
+  }
+
   private leave(channel: string, member: Member): void {
     const members = this.channels.get(channel);
     if (!members?.delete(member)) return;
+    const greeters = this.greeters.get(channel);
+    if (greeters?.delete(member) && greeters.size === 0) this.greeters.delete(channel);
     if (members.size === 0) {
       this.channels.delete(channel);
       this.broker.unsubscribe(channel).catch((error: unknown) => this.onError(error, channel));

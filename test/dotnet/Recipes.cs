@@ -160,6 +160,21 @@ static class Recipes
             int bar = IndexOfString(rest, "|");
             return new[] { Unescape(rest.Substring(0, bar)), Unescape(rest.Substring(bar + 1)) };
         } },
+        // ha|light.kitchen|on: StartsWith(Data, "ha|light.kitchen|") -> Substring(Data, Len) -> Unescape
+        { "bridge-ha", (data, arg) => {
+            string start = "ha|" + arg + "|";
+            return data.StartsWith(start) ? new[] { Unescape(data.Substring(start.Length)) } : null;
+        } },
+        // attr|light.kitchen|brightness|120: StartsWith(Data, "attr|light.kitchen|brightness|") -> Substring -> Unescape (then Parse)
+        { "bridge-ha-attr", (data, arg) => {
+            string start = "attr|" + arg + "|";
+            return data.StartsWith(start) ? new[] { Unescape(data.Substring(start.Length)) } : null;
+        } },
+        // error|ha|light.kitchen|<why>: StartsWith(Data, "error|ha|light.kitchen|") -> Substring -> Unescape
+        { "bridge-ha-error", (data, arg) => {
+            string start = "error|ha|" + arg + "|";
+            return data.StartsWith(start) ? new[] { Unescape(data.Substring(start.Length)) } : null;
+        } },
     };
 
     static int IndexOfString(string text, string part)
