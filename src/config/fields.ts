@@ -274,6 +274,8 @@ export const fields = {
     `a list of bridges, each with a type (${BRIDGE_TYPES.join(', ')}) and its settings (see docs/bridges.md)`,
     '<json>',
     'bridges to programs and other applications (see docs/bridges.md)',
+    // An entry may hold a password or an API key written in place: a bad one is named by its path, not quoted.
+    true,
   ),
   exec: pattern(
     '',
