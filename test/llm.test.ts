@@ -3,6 +3,10 @@ import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
+import { LatestEvery } from '../src/bridges/llm-answer.js';
+import { Conversations } from '../src/bridges/llm-memory.js';
+import { Hub, type Recipient } from '../src/hub/hub.js';
+import { MemoryBroker } from '../src/hub/memory-broker.js';
 import { createServer, type ServerOptions } from '../src/index.js';
 import { parseLine } from '../src/protocol/line.js';
 import { capturedLogger, startServer, TestClient } from './helpers.js';
@@ -288,4 +292,53 @@ test('llm: bad settings name the bridge and the key; a taken verb says what to d
   assert.throws(make([{ type: 'llm', model: 'm', apiKey: 'sk-literal-secret', bogus: 1 }]), (error: Error) => !error.message.includes('sk-literal-secret') && /Unrecognized key/.test(error.message));
   assert.throws(make([{ type: 'llm', model: 'm' }, { type: 'llm', model: 'n', channel: 'b' }]), /bridge "llm-b": the command "ask" is taken .* set verb: to another word, or command: false/);
   assert.throws(make([{ type: 'llm', model: 'm', apiKey: { env: 'RESOBRIDGE_TEST_UNSET_KEY' } }]), /bridge "llm": apiKey: the environment variable RESOBRIDGE_TEST_UNSET_KEY is not set/);
+});
+
+test('llm pieces: partials keep only the latest text, first at once, then one per interval', async () => {
+  const emitted: string[] = [];
+  let second = () => {};
+  const secondEmitted = new Promise<void>((resolve) => (second = resolve));
+  // The clock stands still while values are offered (a busy machine must not make them look spaced out).
+  const partials = new LatestEvery<string>(
+    100,
+    (text) => {
+      emitted.push(text);
+      if (emitted.length === 2) second();
+    },
+    () => 0,
+  );
+  for (let i = 1; i <= 50; i++) partials.offer('x'.repeat(i));
+  assert.deepEqual(emitted, ['x'], 'the first goes at once, the rest wait');
+  await secondEmitted;
+  assert.deepEqual(emitted, ['x', 'x'.repeat(50)], 'of those that waited, only the latest went');
+  partials.offer('late');
+  partials.cancel();
+  assert.equal(emitted.length, 2, 'cancelled: what waited is dropped');
+  const none: string[] = [];
+  new LatestEvery<string>(0, (text) => none.push(text)).offer('anything');
+  assert.deepEqual(none, [], 'partialMs 0 sends no partials');
+});
+
+test('llm pieces: conversations are bounded by turns, characters and count; whispers coalesce', () => {
+  const memory = new Conversations({ turns: 2, chars: 1_000, conversations: 2 });
+  memory.remember('a', { question: '1', answer: 'one' });
+  memory.remember('b', { question: '2', answer: 'two' });
+  memory.recall('a');
+  memory.remember('c', { question: '3', answer: 'three' });
+  assert.deepEqual([memory.size, memory.recall('b')], [2, []], 'b was unused longest and went');
+  memory.remember('a', { question: '4', answer: 'four' });
+  memory.remember('a', { question: '5', answer: 'five' });
+  assert.deepEqual(memory.recall('a').map((turn) => turn.question), ['4', '5']);
+  const tight = new Conversations({ turns: 10, chars: 5, conversations: 10 });
+  tight.remember('x', { question: 'too', answer: 'long' });
+  assert.deepEqual(tight.recall('x'), [], 'a turn larger than memoryChars is not kept');
+
+  // The hub hands a whispered stream's coalesce key to the connection's pacer, as it does for a publish.
+  const hub = new Hub(new MemoryBroker(100));
+  const deliveries: unknown[] = [];
+  const recipient: Recipient = { name: 'Alice', encoding: 'line', send: (_text, delivery) => (deliveries.push(delivery), true) };
+  hub.join('ai', recipient, { relay: true, echo: false, presence: false, history: 0 });
+  assert.equal(hub.whisper({ type: 'message', channel: 'ai', senderName: 'llm', text: 'ai|partial|x', coalesce: 'llm:1' }, 'Alice'), 1);
+  assert.equal(hub.whisper({ type: 'message', channel: 'ai', senderName: 'llm', text: 'hello' }, 'Alice'), 1);
+  assert.deepEqual(deliveries, [{ coalesce: 'ai|llm:1' }, 'stream']);
 });

@@ -104,13 +104,15 @@ export class LatestEvery<T> {
   constructor(
     private readonly everyMs: number,
     private readonly emit: (value: T) => void,
+    /** Milliseconds, monotonic (a test may hold it still). */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   offer(value: T): void {
     if (this.everyMs === 0) return;
-    const wait = this.lastAt + this.everyMs - performance.now();
+    const wait = this.lastAt + this.everyMs - this.now();
     if (wait <= 0 && this.timer === undefined) {
-      this.lastAt = performance.now();
+      this.lastAt = this.now();
       this.emit(value);
       return;
     }
@@ -119,7 +121,7 @@ export class LatestEvery<T> {
       this.timer = undefined;
       const pending = this.pending;
       this.pending = undefined;
-      this.lastAt = performance.now();
+      this.lastAt = this.now();
       if (pending) this.emit(pending.value);
     }, Math.max(1, wait));
   }
