@@ -234,6 +234,14 @@ test('llm: a timeout, a broken stream, HTTP errors and an unreachable server eac
   const port = (closed.address() as AddressInfo).port;
   closed.close();
   const down = await startServer(t, { bridges: [{ type: 'llm', url: `http://127.0.0.1:${port}/v1`, model: 'tiny', channel: 'ai' }] });
+  // Told at start, before anyone asks.
+  while (down.server.bridges()[0]?.state === 'connecting') await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(down.server.bridges()[0], {
+    name: 'llm-ai',
+    type: 'llm',
+    state: 'retrying',
+    detail: `the model server at http://127.0.0.1:${port}/v1 cannot be reached (ECONNREFUSED); is it running (ollama serve, LM Studio's server, llama-server)?; each question tries again`,
+  });
   const lonely = await TestClient.connect(t, down.ws('/channel/ai?name=Alice'));
   lonely.send('ask|anyone?');
   assert.equal(await lonely.next(), `ai|error|the model server at http://127.0.0.1:${port}/v1 cannot be reached (ECONNREFUSED); is it running (ollama serve, LM Studio's server, llama-server)?`);
@@ -274,6 +282,8 @@ test('llm: the API key is sent as a Bearer token and never appears in logs, answ
   world.send('ask|hi');
   assert.equal(await world.next(), 'ai|done|echo: hi');
   assert.equal(llm.requests[0]?.authorization, `Bearer ${key}`);
+  while (llm.probes.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(llm.probes[0]?.authorization, `Bearer ${key}`, 'the check at start sends it too');
   world.send('ask|again');
   const error = await world.next();
   assert.equal(error, "ai|error|the model server answered 401: Incorrect API key provided: [secret]; check the bridge's apiKey");

@@ -139,6 +139,28 @@ export async function streamChat(request: ChatRequest, onText: (piece: string) =
   throw new ChatError('the model server closed the stream before the answer was complete');
 }
 
+/**
+ * Is the server there? `GET <url>/models`, which every OpenAI-compatible server
+ * answers (Ollama, LM Studio, llama.cpp): for the status at start, before any
+ * question. Resolves undefined when it answered (whatever it lists: llama.cpp
+ * serves the one model it loaded under any name), or the failure.
+ */
+export async function probe(request: Pick<ChatRequest, 'url' | 'shownUrl' | 'apiKey' | 'signal'>): Promise<ChatError | undefined> {
+  const headers: Record<string, string> = { 'user-agent': 'resobridge-llm' };
+  if (request.apiKey) headers.authorization = `Bearer ${request.apiKey.reveal()}`;
+  try {
+    const response = await fetch(`${request.url.replace(/\/+$/, '')}/models`, { headers, signal: request.signal });
+    await response.body?.cancel();
+    if (response.status === 401 || response.status === 403) {
+      return new ChatError(`the model server answered ${response.status} ${response.statusText}; check the bridge's apiKey`, response.status);
+    }
+    return undefined;
+  } catch (error) {
+    if (request.signal.aborted) return new ChatError(`the model server at ${request.shownUrl} did not answer in time`);
+    return new ChatError(`the model server at ${request.shownUrl} cannot be reached (${causeOf(error)}); is it running (ollama serve, LM Studio's server, llama-server)?`);
+  }
+}
+
 interface Chunk {
   choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[];
   error?: unknown;

@@ -27,7 +27,7 @@ import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import { bridgeName, channelName } from './bridge-spec.js';
 import { answer, type AnswerSink, type AnswerState } from './llm-answer.js';
 import { Conversations } from './llm-memory.js';
-import type { ChatMessage } from './llm-stream.js';
+import { probe, type ChatMessage } from './llm-stream.js';
 import { readSecret, SECRET, type Secret } from './secret.js';
 
 const VERB = /^[a-z][a-z0-9_.-]{0,31}$/;
@@ -83,6 +83,9 @@ export const LLM_SPEC = z
   .refine((spec) => spec.answerTo === 'asker' || spec.channel !== undefined, { message: 'answerTo: channel needs a channel', path: ['answerTo'] });
 export type LlmSpec = z.infer<typeof LLM_SPEC>;
 
+/** How long the check at start waits for the model server. */
+const PROBE_TIMEOUT_MS = 5_000;
+
 /** The tag of every answer line. */
 export const ANSWER_TAG = 'ai';
 
@@ -131,9 +134,31 @@ export class LlmBridge implements Bridge {
   start(): void {
     this.running = true;
     this.stopper = new AbortController();
-    this.board.set('connected', this.ready());
+    this.board.set('connecting', `checking ${this.shownUrl}`);
+    void this.check();
     const { channel } = this.spec;
     if (channel) this.membership = this.hub.listen(channel, this.name, (event) => this.fromChannel(channel, event));
+  }
+
+  /** Says at start whether the model server is there (the banner, /healthz); after that, each answer tells. */
+  private async check(): Promise<void> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), PROBE_TIMEOUT_MS);
+    const onStop = () => controller.abort();
+    this.stopper.signal.addEventListener('abort', onStop, { once: true });
+    const failure = await probe({ url: this.spec.url, shownUrl: this.shownUrl, apiKey: this.apiKey, signal: controller.signal });
+    clearTimeout(timer);
+    this.stopper.signal.removeEventListener('abort', onStop);
+    // A question may have been answered (or failed) meanwhile: it knows better.
+    if (!this.running || this.board.get().state !== 'connecting') return;
+    if (!failure) {
+      this.board.set('connected', this.ready());
+      return;
+    }
+    const why = this.scrub(failure.message);
+    const needsFix = failure.status === 401 || failure.status === 403;
+    this.board.set(needsFix ? 'failed' : 'retrying', `${why}${needsFix ? '' : '; each question tries again'}`);
+    this.log.warn({ bridge: this.name, why }, 'llm bridge: the model server is not ready');
   }
 
   async stop(): Promise<void> {

@@ -61,6 +61,8 @@ export function frame(content: string | undefined, finish: string | null): strin
 
 export async function startLlmDouble(t: TestContext, plan: (body: ChatBody, index: number) => Plan = echoPlan) {
   const requests: Recorded[] = [];
+  /** The GET /v1/models requests (a client checking that the server is there). */
+  const probes: { authorization: string | undefined }[] = [];
   let wake: (() => void) | undefined;
   const server = createServer((req, res) => {
     void serve(req, res);
@@ -69,6 +71,11 @@ export async function startLlmDouble(t: TestContext, plan: (body: ChatBody, inde
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let text = '';
     for await (const chunk of req) text += String(chunk);
+    if (req.method === 'GET' && req.url === '/v1/models') {
+      probes.push({ authorization: req.headers.authorization });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'tiny', object: 'model', owned_by: 'double' }] }));
+      return;
+    }
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no route ${req.url}`, type: 'not_found' } }));
       return;
@@ -114,6 +121,7 @@ export async function startLlmDouble(t: TestContext, plan: (body: ChatBody, inde
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`,
     requests,
+    probes,
     /** Waits until `count` requests have arrived. */
     async received(count: number): Promise<Recorded[]> {
       while (requests.length < count) await new Promise<void>((resolve) => (wake = resolve));
