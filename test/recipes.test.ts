@@ -16,11 +16,11 @@ import { Client as OscClient } from 'node-osc';
 import { createServer, escapeField, vec } from '../src/index.js';
 import { SERVER_TAGS } from '../src/protocol/messages.js';
 import { DotnetClient, skipUnlessMono } from './dotnet.js';
+import { piecesOf, startLlmDouble } from './doubles/llm.js';
 import { CULTURES, RecipeRunner } from './recipe-runner.js';
-import { startServer } from './helpers.js';
-import { jsonApi } from './doubles/json-api.js';
-import { skipUnless } from './services.js';
 import { HomeAssistantDouble } from './doubles/home-assistant.js';
+import { jsonApi } from './doubles/json-api.js';
+import { startServer } from './helpers.js';
 import { skipUnless } from './services.js';
 
 const skip = skipUnlessMono();
@@ -326,6 +326,38 @@ test('bridges: ha|<entity>|<state>, attr|…, error|ha|… as docs/bridges.md re
   await world.send('call|light.kitchen|fly');
   await expectRecipe(r, 'bridge-ha-error', await world.next(), 'light.kitchen', ['Service light.fly not found.']);
   await expectRecipe(r, 'bridge-ha', 'attr|light.kitchen|brightness|120', 'light.kitchen', undefined);
+});
+test('bridges: ai|partial|… and ai|done|… from the llm bridge as docs/bridges.md reads them', { skip, timeout: 120_000 }, async (t) => {
+  const r = recipes(t);
+  let answer = '';
+  const llm = await startLlmDouble(t, () => ({ kind: 'stream', pieces: piecesOf(answer, 7) }));
+  const { ws } = await startServer(t, {
+    bridges: [{ type: 'llm', url: llm.url, model: 'tiny', channel: 'ai', memory: 'none', maxQuestionChars: 10_000, maxAnswerChars: 5_000, partialMs: 100 }],
+  });
+  const world = await DotnetClient.connect(t, ws('/channel/ai?name=Alice'));
+  for (const [index, text] of HARD_TEXT.entries()) {
+    answer = text;
+    const prefix = index % 2 === 0 ? 'ai' : `ai#${index}`;
+    await world.send(`${index % 2 === 0 ? 'ask' : `ask#${index}`}|${await r.escape(`question ${text}`)}`);
+    for (;;) {
+      const data = await world.next();
+      if (data.startsWith(`${prefix}|partial|`)) {
+        const [shown = ''] = (await r.run('en-US', 'bridge-llm', data, `${prefix}|partial`)) ?? [];
+        assert.ok(text.startsWith(shown), 'a partial is the answer so far');
+        await expectRecipe(r, 'bridge-llm', data, `${prefix}|partial`, [shown]);
+        await expectRecipe(r, 'bridge-llm', data, `${prefix}|done`, undefined);
+        continue;
+      }
+      await expectRecipe(r, 'bridge-llm', data, `${prefix}|done`, [text]);
+      await expectRecipe(r, 'bridge-llm', data, `${prefix}|partial`, undefined);
+      break;
+    }
+  }
+  assert.equal(llm.requests.at(-1)?.body.messages.at(-1)?.content, `question ${HARD_TEXT.at(-1)}`, 'the question arrives as the world wrote it');
+  const error = `ai|error|${escapeField('the question is empty; ask something')}`;
+  await world.send('ask|');
+  assert.equal(await world.next(), error);
+  await expectRecipe(r, 'bridge-llm', error, 'ai|error', ['the question is empty; ask something']);
 });
 
 test('the tests above ran every recipe the docs mark', { skip }, () => {

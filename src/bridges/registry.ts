@@ -13,6 +13,7 @@ import type { Bridge } from './bridge.js';
 import { EXEC_SPEC } from './exec.js';
 import { HTTP_SPEC, HttpBridge } from './http.js';
 import { HOME_ASSISTANT_SPEC, HomeAssistantBridge } from './home-assistant.js';
+import { LLM_SPEC, LlmBridge } from './llm.js';
 import { MQTT_SPEC, MqttBridge } from './mqtt.js';
 import { OSC_SPEC, OscBridge } from './osc.js';
 import { PROGRAM_SPEC, ProgramBridge } from './program.js';
@@ -45,6 +46,7 @@ const DRIVERS = {
   webhook: driver(WEBHOOK_SPEC, (spec, c) => new WebhookBridge(spec, c.hub, c.keyvalue, c.log)),
   http: driver(HTTP_SPEC, (spec, c) => new HttpBridge(spec, c)),
   'home-assistant': driver(HOME_ASSISTANT_SPEC, (spec, c) => new HomeAssistantBridge(spec, c)),
+  llm: driver(LLM_SPEC, (spec, c) => new LlmBridge(spec, c.hub, c.commands, c.log)),
 };
 
 type Schemas = { [K in keyof typeof DRIVERS]: (typeof DRIVERS)[K]['schema'] };
@@ -59,7 +61,7 @@ export const BRIDGE_TYPES = ['exec', ...Object.keys(DRIVERS)];
 
 /** The `bridges:` setting. */
 export const BRIDGES_SCHEMA = z.array(
-  z.union([EXEC_SPEC, ...Object.values(DRIVERS).map((d) => d.schema)] as unknown as [typeof EXEC_SPEC]),
+  z.discriminatedUnion('type', [EXEC_SPEC, ...Object.values(DRIVERS).map((d) => d.schema)] as unknown as [typeof EXEC_SPEC]),
 ) as unknown as z.ZodType<BridgeSpec[], BridgeSpecInput[]>;
 
 /** Builds the bridge a spec describes (exec specs are endpoints, made by the server: undefined here). */

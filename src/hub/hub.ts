@@ -154,11 +154,12 @@ export class Hub {
    */
   whisper(event: ChannelMessage, to: string): number {
     const encoder = encoderFor(event);
+    const delivery = deliveryFor(event);
     let count = 0;
     for (const member of this.channels.get(event.channel) ?? []) {
       if (member.recipient.name !== to) continue;
       if (member.listener) member.listener(event);
-      else send(member, encoder(member));
+      else send(member, encoder(member), delivery);
       count++;
     }
     return count;
@@ -207,7 +208,7 @@ export class Hub {
     const members = this.channels.get(event.channel);
     if (!members) return;
     const encoder = encoderFor(event);
-    const delivery: Delivery = event.type === 'message' && event.coalesce ? { coalesce: `${event.channel}|${event.coalesce}` } : 'stream';
+    const delivery = deliveryFor(event);
     for (const member of members) {
       const wanted = event.type === 'message' ? member !== origin || member.echo : member.presence && member !== origin;
       if (!wanted) continue;
@@ -238,6 +239,11 @@ export class Hub {
         for (const { text, id } of live) if (id === undefined || !replayed.has(id)) member.recipient.send(text, 'stream');
       });
   }
+}
+
+/** Channel traffic may be dropped when a client falls behind; a coalesced stream keeps its latest message per key. */
+function deliveryFor(event: ChannelEvent): Delivery {
+  return event.type === 'message' && event.coalesce ? { coalesce: `${event.channel}|${event.coalesce}` } : 'stream';
 }
 
 /**

@@ -174,6 +174,11 @@ static class Recipes
         { "bridge-ha-error", (data, arg) => {
             string start = "error|ha|" + arg + "|";
             return data.StartsWith(start) ? new[] { Unescape(data.Substring(start.Length)) } : null;
+        // llm answers: ai|partial|<text so far>, ai|done|<answer>, ai|error|<why> (ai#7|… with an id); arg is
+        // the prefix before the text, e.g. "ai|done": StartsWith(Data, "ai|done|") -> Substring after it -> Unescape
+        { "bridge-llm", (data, arg) => {
+            string start = arg + "|";
+            return data.StartsWith(start) ? new[] { Unescape(data.Substring(start.Length)) } : null;
         } },
     };
 
