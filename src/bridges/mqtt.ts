@@ -46,10 +46,10 @@ const SUBSCRIPTION = z.union([
     .refine((s) => s.channel !== undefined || (s.in?.keys !== undefined && s.in.lines === undefined), {
       message: 'a subscription needs a channel, unless its in mapping only sets keys (in.keys without in.lines)',
     }),
-]);
+], { error: 'each subscribe entry is a channel name, or { channel, in, ns }' });
 
 /** A channel's destination: a topic, or a topic and the mapping that builds the payload from each line. */
-const PUBLICATION = z.union([topic, z.object({ topic, out: OUT_MAPPING }).strict()]);
+const PUBLICATION = z.union([topic, z.object({ topic, out: OUT_MAPPING }).strict()], { error: 'each publish entry is a topic, or { topic, out }' });
 
 export const MQTT_SPEC = z
   .object({

@@ -53,9 +53,11 @@ export type BridgeSpecInput = z.input<typeof EXEC_SPEC> | { [K in keyof Schemas]
 /** The bridge types, for help text. */
 export const BRIDGE_TYPES = ['exec', ...Object.keys(DRIVERS)];
 
-/** The `bridges:` setting. */
+/** The `bridges:` setting. By `type`, so an error deep in one bridge's settings names that setting (a plain union cannot tell which bridge was meant). */
 export const BRIDGES_SCHEMA = z.array(
-  z.union([EXEC_SPEC, ...Object.values(DRIVERS).map((d) => d.schema)] as unknown as [typeof EXEC_SPEC]),
+  z.discriminatedUnion('type', [EXEC_SPEC, ...Object.values(DRIVERS).map((d) => d.schema)] as unknown as [typeof EXEC_SPEC], {
+    error: (issue) => (issue.code === 'invalid_union' ? `type must be one of ${BRIDGE_TYPES.join(', ')}` : undefined),
+  }),
 ) as unknown as z.ZodType<BridgeSpec[], BridgeSpecInput[]>;
 
 /** Builds the bridge a spec describes (exec specs are endpoints, made by the server: undefined here). */
