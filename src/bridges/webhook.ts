@@ -175,8 +175,10 @@ export class WebhookBridge implements Bridge {
         outcome = await this.post(request);
       }
       this.queue.shift();
-      if (outcome.error) await this.bury(body, outcome.error);
-      else this.board.set('connected', `POST to ${this.shownUrl}`);
+      if (outcome.error) {
+        this.board.set('failed', `${outcome.error}; that message went to the dead-letter file. Check the URL and what it accepts (the next message is tried again)`);
+        await this.bury(body, outcome.error);
+      } else this.board.set('connected', `POST to ${this.shownUrl}`);
     }
     this.sending = false;
   }
