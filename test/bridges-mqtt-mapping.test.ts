@@ -100,16 +100,16 @@ test('mqtt out mapping: a world line becomes the JSON payload; tags without an e
 });
 
 test('mqtt: the password may come from an environment variable', { skip, timeout: 60_000 }, async (t) => {
-  process.env.RESOBRIDGE_TEST_MQTT_PASSWORD = 'env-secret-for-mqtt';
-  t.after(() => delete process.env.RESOBRIDGE_TEST_MQTT_PASSWORD);
+  process.env.RB_TEST_MQTT_PASSWORD = 'env-secret-for-mqtt';
+  t.after(() => delete process.env.RB_TEST_MQTT_PASSWORD);
   const { server } = await startServer(t, {
-    bridges: [{ type: 'mqtt', url: 'mqtt://127.0.0.1:1883', username: 'resobridge', password: { env: 'RESOBRIDGE_TEST_MQTT_PASSWORD' } }],
+    bridges: [{ type: 'mqtt', url: 'mqtt://127.0.0.1:1883', username: 'resobridge', password: { env: 'RB_TEST_MQTT_PASSWORD' } }],
   });
   // The shared broker allows anyone: it either takes the login or refuses it; both are a settled status.
   await until(() => ['connected', 'failed'].includes(server.bridges()[0]?.state ?? ''));
   assert.throws(
-    () => createServer({ bridges: [{ type: 'mqtt', url: 'mqtt://127.0.0.1:1883', password: { env: 'RESOBRIDGE_TEST_UNSET_VARIABLE' } }] }),
-    /bridge "mqtt": password: the environment variable RESOBRIDGE_TEST_UNSET_VARIABLE is not set/,
+    () => createServer({ bridges: [{ type: 'mqtt', url: 'mqtt://127.0.0.1:1883', password: { env: 'RB_TEST_UNSET_VARIABLE' } }] }),
+    /bridge "mqtt": password: the environment variable RB_TEST_UNSET_VARIABLE is not set/,
   );
 });
 

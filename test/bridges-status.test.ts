@@ -65,14 +65,14 @@ test('connecting, up, retrying (why) and failed (why) in /healthz, the dashboard
   const silent = await silentBroker(t);
   const guarded = await closedPort();
   await passwordBroker(t, guarded);
-  process.env.RESOBRIDGE_TEST_WRONG_PASSWORD = 'a-wrong-password';
-  t.after(() => delete process.env.RESOBRIDGE_TEST_WRONG_PASSWORD);
+  process.env.RB_TEST_WRONG_PASSWORD = 'a-wrong-password';
+  t.after(() => delete process.env.RB_TEST_WRONG_PASSWORD);
   const { http, ws, port, server } = await startServer(t, {
     dashboard: true,
     bridges: [
       { type: 'mqtt', name: 'silent', url: `mqtt://127.0.0.1:${silent.port}` },
       { type: 'mqtt', name: 'away', url: `mqtt://127.0.0.1:${await closedPort()}` },
-      { type: 'mqtt', name: 'guarded', url: `mqtt://127.0.0.1:${guarded}`, username: 'world', password: { env: 'RESOBRIDGE_TEST_WRONG_PASSWORD' } },
+      { type: 'mqtt', name: 'guarded', url: `mqtt://127.0.0.1:${guarded}`, username: 'world', password: { env: 'RB_TEST_WRONG_PASSWORD' } },
       { type: 'webhook', name: 'hook', url: 'http://127.0.0.1:1/hook', channel: 'alerts', deadLetter: join(mkdtempSync(join(tmpdir(), 'resobridge-dead-')), 'dead.jsonl') },
     ],
   });

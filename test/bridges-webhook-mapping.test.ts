@@ -45,11 +45,11 @@ const deadLetter = () => join(mkdtempSync(join(tmpdir(), 'resobridge-dead-')), '
 
 test('webhook body mapping: Discord-shaped JSON, a secret header, a secret URL shown as its origin; a failing mapping drops that message only', { timeout: 30_000 }, async (t) => {
   const hook = await receiver(t);
-  process.env.RESOBRIDGE_TEST_HOOK_URL = `${hook.base}/api/webhooks/123/very-secret-path-token`;
-  process.env.RESOBRIDGE_TEST_HOOK_TOKEN = 'Bearer header-secret-value';
+  process.env.RB_TEST_HOOK_URL = `${hook.base}/api/webhooks/123/very-secret-path-token`;
+  process.env.RB_TEST_HOOK_TOKEN = 'Bearer header-secret-value';
   t.after(() => {
-    delete process.env.RESOBRIDGE_TEST_HOOK_URL;
-    delete process.env.RESOBRIDGE_TEST_HOOK_TOKEN;
+    delete process.env.RB_TEST_HOOK_URL;
+    delete process.env.RB_TEST_HOOK_TOKEN;
   });
   const log = capturedLogger('warn');
   const { ws, server } = await startServer(t, {
@@ -58,8 +58,8 @@ test('webhook body mapping: Discord-shaped JSON, a secret header, a secret URL s
       {
         type: 'webhook',
         name: 'discord',
-        url: { env: 'RESOBRIDGE_TEST_HOOK_URL' },
-        headers: { Authorization: { env: 'RESOBRIDGE_TEST_HOOK_TOKEN' }, 'X-Plain': 'plain' },
+        url: { env: 'RB_TEST_HOOK_URL' },
+        headers: { Authorization: { env: 'RB_TEST_HOOK_TOKEN' }, 'X-Plain': 'plain' },
         channel: 'alerts',
         watch: ['score'],
         // Chat lines are posted as Discord messages; "boom" fails; score changes are left out.
@@ -101,15 +101,15 @@ test('webhook: a bad body expression, a bad header name or an unset secret stops
   const base = { type: 'webhook' as const, name: 'hook', url: 'http://127.0.0.1:1/x', channel: 'c' };
   assert.throws(() => createServer({ bridges: [{ ...base, body: '{"content": text' }] }), /^MappingError: bridge "hook": body: the JSONata expression has an error at character \d+/);
   assert.throws(() => createServer({ bridges: [{ ...base, headers: { 'Bad Name': 'x' } }] }), /option "bridges" .*\[0\]\.headers\.Bad Name: a header name is letters, digits and dashes/);
-  assert.throws(() => createServer({ bridges: [{ ...base, headers: { Authorization: { env: 'RESOBRIDGE_TEST_UNSET_VARIABLE' } } }] }), /bridge "hook": headers\.Authorization: the environment variable RESOBRIDGE_TEST_UNSET_VARIABLE is not set/);
-  process.env.RESOBRIDGE_TEST_NOT_A_URL = 'ftp://secret-looking-value';
+  assert.throws(() => createServer({ bridges: [{ ...base, headers: { Authorization: { env: 'RB_TEST_UNSET_VARIABLE' } } }] }), /bridge "hook": headers\.Authorization: the environment variable RB_TEST_UNSET_VARIABLE is not set/);
+  process.env.RB_TEST_NOT_A_URL = 'ftp://secret-looking-value';
   try {
-    assert.throws(() => createServer({ bridges: [{ ...base, url: { env: 'RESOBRIDGE_TEST_NOT_A_URL' } }] }), (error: Error) => {
+    assert.throws(() => createServer({ bridges: [{ ...base, url: { env: 'RB_TEST_NOT_A_URL' } }] }), (error: Error) => {
       assert.match(error.message, /bridge "hook": url: the secret's value is not a URL starting with http:\/\/ or https:\/\//);
       assert.doesNotMatch(error.message, /secret-looking-value/);
       return true;
     });
   } finally {
-    delete process.env.RESOBRIDGE_TEST_NOT_A_URL;
+    delete process.env.RB_TEST_NOT_A_URL;
   }
 });
