@@ -95,6 +95,8 @@ export class MqttBridge implements Bridge {
   private readonly mappings: MappingQueue;
   /** Set when the broker refused the login: no more tries until a restart. */
   private refused = false;
+  /** Mapped messages still queued at stop() are dropped, not delivered to a closed store. */
+  private stopped = false;
 
   /** Reads the password and compiles the mappings: a bad one stops start-up (ConfigError / MappingError naming the bridge and setting). */
   constructor(
@@ -124,6 +126,7 @@ export class MqttBridge implements Bridge {
   start(): void {
     const where = redactUrl(this.spec.url, 'the broker');
     this.refused = false;
+    this.stopped = false;
     this.board.set('connecting', where);
     const client = mqtt.connect(this.spec.url, {
       username: this.spec.username,
@@ -172,6 +175,7 @@ export class MqttBridge implements Bridge {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const membership of this.memberships) membership.leave();
     this.memberships = [];
     await this.client?.endAsync(true);
@@ -208,6 +212,7 @@ export class MqttBridge implements Bridge {
   /** A message through its in mapping: lines into the channel, keys into the store. */
   private async mapIn({ channel, ns }: Subscription, mapping: InMapping, topic: string, text: string): Promise<void> {
     const { lines, keys } = await mapping.apply({ topic, payload: InMapping.input(text) });
+    if (this.stopped) return;
     if (channel) {
       // Coalesced per topic and line (its tag and first field, counted within the message): a world that
       // falls behind gets each one's latest, and two lines of one message never replace each other.
