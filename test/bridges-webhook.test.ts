@@ -91,6 +91,10 @@ test('webhook: failures are retried with backoff, then written to the dead-lette
   assert.equal(broken.calls(), 3, 'attempts: 3');
   assert.match(byUrl.get(refused.url)?.why ?? '', /answered 400/);
   assert.equal(refused.calls(), 1, 'a 400 is not retried');
+  for (const status of second.server.bridges()) {
+    assert.equal(status.state, 'failed', 'a message given up on shows as failed until the next one gets through');
+    assert.match(status.detail, /answered (400|500); that message went to the dead-letter file\. Check the URL and what it accepts/);
+  }
 });
 
 test('webhook: an unreachable URL shows as retrying, and the server keeps serving', { timeout: 30_000 }, async (t) => {

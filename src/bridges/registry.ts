@@ -42,7 +42,7 @@ function driver<T extends z.ZodType>(schema: T, create: (spec: z.output<T>, cont
 const DRIVERS = {
   program: driver(PROGRAM_SPEC, (spec, c) => new ProgramBridge(spec, c.hub, c.maxMessageBytes, c.log)),
   osc: driver(OSC_SPEC, (spec, c) => new OscBridge(spec, c.hub, c.log)),
-  mqtt: driver(MQTT_SPEC, (spec, c) => new MqttBridge(spec, c.hub, c.log)),
+  mqtt: driver(MQTT_SPEC, (spec, c) => new MqttBridge(spec, c.hub, c.keyvalue, c.log)),
   webhook: driver(WEBHOOK_SPEC, (spec, c) => new WebhookBridge(spec, c.hub, c.keyvalue, c.log)),
   http: driver(HTTP_SPEC, (spec, c) => new HttpBridge(spec, c)),
   'home-assistant': driver(HOME_ASSISTANT_SPEC, (spec, c) => new HomeAssistantBridge(spec, c)),
@@ -59,9 +59,11 @@ export type BridgeSpecInput = z.input<typeof EXEC_SPEC> | { [K in keyof Schemas]
 /** The bridge types, for help text. */
 export const BRIDGE_TYPES = ['exec', ...Object.keys(DRIVERS)];
 
-/** The `bridges:` setting. */
+/** The `bridges:` setting. By `type`, so an error deep in one bridge's settings names that setting (a plain union cannot tell which bridge was meant). */
 export const BRIDGES_SCHEMA = z.array(
-  z.discriminatedUnion('type', [EXEC_SPEC, ...Object.values(DRIVERS).map((d) => d.schema)] as unknown as [typeof EXEC_SPEC]),
+  z.discriminatedUnion('type', [EXEC_SPEC, ...Object.values(DRIVERS).map((d) => d.schema)] as unknown as [typeof EXEC_SPEC], {
+    error: (issue) => (issue.code === 'invalid_union' ? `type must be one of ${BRIDGE_TYPES.join(', ')}` : undefined),
+  }),
 ) as unknown as z.ZodType<BridgeSpec[], BridgeSpecInput[]>;
 
 /** Builds the bridge a spec describes (exec specs are endpoints, made by the server: undefined here). */

@@ -18,7 +18,7 @@ export const SECRET = z.union([
   z.string().min(1, 'the secret is empty'),
   z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env is the name of an environment variable, e.g. OBS_PASSWORD') }).strict(),
   z.object({ file: z.string().min(1, 'file is a path') }).strict(),
-]);
+], { error: 'a secret is a string, { env: NAME_OF_A_VARIABLE } or { file: /path/to/it }' });
 export type SecretRef = z.infer<typeof SECRET>;
 
 export class Secret {

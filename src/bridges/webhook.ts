@@ -3,6 +3,10 @@
  * to a URL as JSON, one at a time and in order:
  *   {"type":"msg","channel":"alerts","from":"Alice","text":"…"}
  *   {"type":"value","ns":"default","key":"score","value":"42"}   (value null when deleted)
+ * A `body` mapping (JSONata, see mapping.ts) builds what is POSTed from that
+ * object instead (e.g. Discord's {"content": …}); when it gives nothing, the
+ * message is not posted. `headers` values and the `url` may be secrets
+ * ({ env: NAME } or { file: path }); a secret URL is shown as its origin only.
  * A failure (no answer within 5 s, 5xx, 429) is retried with backoff; after
  * `attempts` tries, or a 4xx that retrying cannot fix, or when the bounded
  * queue overflows, the message is appended to the dead-letter file (JSON lines).
@@ -16,13 +20,30 @@ import { Backoff } from './backoff.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import { z } from 'zod';
 import { NAME, NAME_RULE } from '../protocol/names.js';
+import { ConfigError } from '../config/errors.js';
 import { bridgeName, channelName } from './bridge-spec.js';
+import { Expression, toAppText } from './mapping.js';
+import { MappingQueue } from './mapping-queue.js';
+import { readSecret, SECRET, type Secret } from './secret.js';
+
+const HTTP_URL = /^https?:\/\/.+/;
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export const WEBHOOK_SPEC = z
   .object({
     type: z.literal('webhook'),
     name: bridgeName.optional(),
-    url: z.string().regex(/^https?:\/\/.+/, 'url must start with http:// or https://'),
+    /** The URL, or { env: NAME } / { file: path } when it holds a token (a Discord webhook URL does). */
+    url: z.union([z.string().regex(HTTP_URL, 'url must start with http:// or https://'), ...SECRET.options.slice(1)], {
+      error: 'url is an http:// or https:// URL, or { env: NAME_OF_A_VARIABLE } or { file: /path/to/it } that holds one',
+    }),
+    /** Extra request headers; values may be secrets ({ env: NAME } or { file: path }). */
+    headers: z
+      .record(z.string().regex(HEADER_NAME), SECRET, { error: (issue) => (issue.code === 'invalid_key' ? 'a header name is letters, digits and dashes, e.g. Authorization' : undefined) })
+      .default({}),
+    /** JSONata building the POSTed body from the message object; nothing posted when it gives nothing. */
+    body: z.string().trim().min(1, 'the expression is empty').optional(),
     /** POST each message in this channel. */
     channel: channelName.optional(),
     /** POST each change of these keys (in namespace ns). */
@@ -64,6 +85,13 @@ export class WebhookBridge implements Bridge {
   private burying = 0;
   /** Messages neither delivered nor written to the dead-letter file (it was full, or writes could not keep up). */
   private lost = 0;
+  private readonly url: Secret;
+  /** The URL as logs and status pages may show it: a secret one as its origin only. */
+  private readonly shownUrl: string;
+  private readonly headers: [name: string, value: Secret][];
+  private readonly body: Expression | undefined;
+  /** Logs failed body mappings, rate-limited. */
+  private readonly mappingLog: MappingQueue;
 
   constructor(
     private readonly spec: WebhookSpec,
@@ -74,11 +102,21 @@ export class WebhookBridge implements Bridge {
     this.name = spec.name ?? `webhook-${spec.channel ?? spec.watch.join('+')}`;
     this.board = new StatusBoard(this.name, 'webhook');
     this.deadLetter = resolve(spec.deadLetter);
+    const where = `bridge "${this.name}"`;
+    this.url = readSecret(spec.url, `${where}: url`);
+    this.shownUrl = typeof spec.url === 'string' ? spec.url : `${secretUrlOrigin(this.url, where)}/…`;
+    this.headers = Object.entries(spec.headers).map(([name, ref]) => {
+      const value = readSecret(ref, `${where}: headers.${name}`);
+      if (/[\r\n\0]/.test(value.reveal())) throw new ConfigError(`${where}: headers.${name}: a header value cannot hold line breaks or NUL`);
+      return [name, value];
+    });
+    this.body = spec.body === undefined ? undefined : new Expression(spec.body, `${where}: body`);
+    this.mappingLog = new MappingQueue(this.name, log);
   }
 
   start(): void {
     this.stopped = false;
-    this.board.set('connected', `POST to ${this.spec.url}`);
+    this.board.set('connected', `POST to ${this.shownUrl}`);
     const { channel } = this.spec;
     if (channel) {
       this.membership = this.hub.listen(channel, this.name, ({ senderName, text }) => this.enqueue({ type: 'msg', channel, from: senderName, text }));
@@ -119,8 +157,13 @@ export class WebhookBridge implements Bridge {
     this.sending = true;
     while (this.queue.length > 0 && !this.stopped) {
       const body = this.queue[0] as Record<string, unknown>;
+      const request = await this.request(body);
+      if (!request) {
+        this.queue.shift();
+        continue;
+      }
       const backoff = new Backoff(this.spec.retryMs);
-      let outcome = await this.post(body);
+      let outcome = await this.post(request);
       for (let attempt = 1; outcome.retry && attempt < this.spec.attempts && !this.stopped; attempt++) {
         const delay = backoff.next();
         this.board.set('retrying', `${outcome.error}; trying again in ${delay / 1000} s`);
@@ -129,34 +172,48 @@ export class WebhookBridge implements Bridge {
           this.wake = wake;
           this.timer = setTimeout(wake, delay);
         });
-        outcome = await this.post(body);
+        outcome = await this.post(request);
       }
       this.queue.shift();
-      if (outcome.error) await this.bury(body, outcome.error);
-      else this.board.set('connected', `POST to ${this.spec.url}`);
+      if (outcome.error) {
+        this.board.set('failed', `${outcome.error}; that message went to the dead-letter file. Check the URL and what it accepts (the next message is tried again)`);
+        await this.bury(body, outcome.error);
+      } else this.board.set('connected', `POST to ${this.shownUrl}`);
     }
     this.sending = false;
   }
 
-  private async post(body: Record<string, unknown>): Promise<{ error?: string; retry?: boolean }> {
+  /** What is POSTed for a message: the object as JSON, or what the body mapping builds (undefined: nothing, or it failed). */
+  private async request(message: Record<string, unknown>): Promise<{ text: string; type: string } | undefined> {
+    if (!this.body) return { text: JSON.stringify(message), type: 'application/json' };
     try {
-      const response = await fetch(this.spec.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'resobridge-webhook' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
+      const result = await this.body.evaluate(message);
+      const text = toAppText(result, this.body.where);
+      if (text === undefined) return undefined;
+      // A string is sent as it is; anything else was turned into JSON.
+      return { text, type: typeof result === 'string' ? 'text/plain; charset=utf-8' : 'application/json' };
+    } catch (error) {
+      this.mappingLog.failed('a webhook message', error);
+      return undefined;
+    }
+  }
+
+  private async post(request: { text: string; type: string }): Promise<{ error?: string; retry?: boolean }> {
+    try {
+      const headers: Record<string, string> = { 'content-type': request.type, 'user-agent': 'resobridge-webhook' };
+      for (const [name, value] of this.headers) headers[name.toLowerCase()] = value.reveal();
+      const response = await fetch(this.url.reveal(), { method: 'POST', headers, body: request.text, signal: AbortSignal.timeout(TIMEOUT_MS) });
       await response.body?.cancel();
       if (response.ok) return {};
       const retry = response.status >= 500 || response.status === 429;
-      return { error: `${this.spec.url} answered ${response.status}`, retry };
+      return { error: `${this.shownUrl} answered ${response.status}`, retry };
     } catch (error) {
-      return { error: `${this.spec.url} could not be reached (${(error as Error).message})`, retry: true };
+      return { error: `${this.shownUrl} could not be reached (${(error as Error).message})`, retry: true };
     }
   }
 
   private async bury(body: Record<string, unknown>, why: string): Promise<void> {
-    const line = `${JSON.stringify({ time: new Date().toISOString(), url: this.spec.url, why, body })}\n`;
+    const line = `${JSON.stringify({ time: new Date().toISOString(), url: this.shownUrl, why, body })}\n`;
     // Full: its size is read from the disk again now and then (someone may have moved it away).
     if ((this.deadLetterBytes ?? 0) + Buffer.byteLength(line) > MAX_DEAD_LETTER_BYTES && Date.now() - this.sizeReadAt > 10_000) this.deadLetterBytes = undefined;
     if (this.burying >= MAX_BURYING || (this.deadLetterBytes ?? 0) + Buffer.byteLength(line) > MAX_DEAD_LETTER_BYTES) {
@@ -182,4 +239,16 @@ export class WebhookBridge implements Bridge {
       this.burying--;
     }
   }
+}
+
+/** A secret URL's origin, or a ConfigError that does not quote it. */
+function secretUrlOrigin(url: Secret, where: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url.reveal());
+  } catch {
+    // Not quoted below: the value is the secret.
+  }
+  if (!parsed || !HTTP_URL.test(url.reveal())) throw new ConfigError(`${where}: url: the secret's value is not a URL starting with http:// or https://`);
+  return parsed.origin;
 }

@@ -1,5 +1,6 @@
 /** The startup banner: the exact URLs to paste into Resonite, and what `localhost` means there. */
 import type { AddressInfo } from 'node:net';
+import { stateLabel } from '../bridges/bridge.js';
 import type { ResobridgeServer } from '../server/create-server.js';
 import { endpointUrls, isLoopback, reachableBases } from '../server/urls.js';
 import { VERSION } from '../version.js';
@@ -28,7 +29,7 @@ export function bannerText(server: ResobridgeServer, address: AddressInfo, serve
   const bridges = server.bridges();
   if (bridges.length > 0) {
     lines.push('', 'Bridges:');
-    for (const bridge of bridges) lines.push(`  ${bridge.type} ${bridge.name}: ${bridge.state}, ${bridge.detail}`);
+    for (const bridge of bridges) lines.push(`  ${bridge.type} ${bridge.name}: ${stateLabel(bridge.state)}, ${bridge.detail}`);
   }
   if (isLoopback(host)) {
     lines.push('', 'Only this computer can connect.', ...networkHint(serveArgs));

@@ -2,7 +2,7 @@
  * What the dashboard shows, read off the running server once per tick and
  * shared by every open page: connection rows, channels with their rates, bridges.
  */
-import type { BridgeStatus } from '../bridges/bridge.js';
+import { stateLabel, type BridgeStatus } from '../bridges/bridge.js';
 import type { Hub, Recipient } from '../hub/hub.js';
 import type { Connection } from '../server/connection.js';
 import type { BridgeRow, ChannelRow, ConnectionRow } from './wire.js';
@@ -82,7 +82,7 @@ export class Views {
     return {
       rows,
       channels: channelRows,
-      bridges: this.sources.bridges().map(({ name, type, state, detail }) => ({ name, type, state, detail })),
+      bridges: this.sources.bridges().map(({ name, type, state, detail }) => ({ name, type, state, label: stateLabel(state), detail })),
       totals: { connections: rows.length, channels: channels.length, queued, dropped },
     };
   }

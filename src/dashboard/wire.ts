@@ -56,7 +56,11 @@ export interface ChannelRow {
 export interface BridgeRow {
   name: string;
   type: string;
+  /** connecting, connected, running, retrying, failed or stopped (the badge's colour). */
   state: string;
+  /** The state as shown: connected is "up". */
+  label: string;
+  /** What it is connected to, or why it is retrying or failed. */
   detail?: string;
 }
 

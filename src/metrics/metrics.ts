@@ -87,12 +87,22 @@ export class Metrics {
     });
     new Gauge({
       name: 'resobridge_bridge_up',
-      help: 'Bridges: 1 when connected or running, 0 when retrying, failed or stopped',
+      help: 'Bridges: 1 when connected or running, 0 when connecting, retrying, failed or stopped',
       labelNames: ['name', 'type'],
       registers,
       collect() {
         this.reset();
         for (const bridge of sources.bridges()) this.set({ name: bridge.name, type: bridge.type }, bridge.state === 'connected' || bridge.state === 'running' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'resobridge_bridge_state',
+      help: 'Bridges: 1 for the state each is in (connecting, connected, running, retrying, failed, stopped); why is in /healthz',
+      labelNames: ['name', 'type', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const bridge of sources.bridges()) this.set({ name: bridge.name, type: bridge.type, state: bridge.state }, 1);
       },
     });
     this.rateLimited = new Counter({ name: 'resobridge_rate_limited_total', help: 'Inbound limits at work, by reason: held (a client over its allowance: a message waits and reading pauses), closed (over it for too long)', labelNames: ['reason'], registers });

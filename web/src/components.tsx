@@ -54,8 +54,9 @@ export function SendForm({ label, button, run }: { label: string; button: string
   );
 }
 
-export function Badge({ state }: { state: string }) {
-  return <span class={`badge ${state}`}>{state}</span>;
+/** A state as a coloured badge: `state` picks the colour, `label` (default: the state) is the text. */
+export function Badge({ state, label = state }: { state: string; label?: string }) {
+  return <span class={`badge ${state}`}>{label}</span>;
 }
 
 /** A column heading: its text, and classes such as `num` (right-aligned) or `wide-only` (hidden on narrow windows). */

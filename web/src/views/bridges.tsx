@@ -6,7 +6,7 @@ export function Bridges({ state }: { state: State }) {
     return (
       <section class="card">
         <p class="muted">
-          No bridges are configured. Bridges connect channels to programs, HTTP, OSC and MQTT: see docs/bridges.md.
+          No bridges are configured. Bridges connect channels to programs, HTTP, OSC, MQTT and apps: see docs/bridges.md.
         </p>
       </section>
     );
@@ -21,7 +21,7 @@ export function Bridges({ state }: { state: State }) {
             </td>
             <td>{bridge.type}</td>
             <td>
-              <Badge state={bridge.state} />
+              <Badge state={bridge.state} label={bridge.label} />
             </td>
             <td>{bridge.detail}</td>
           </tr>
