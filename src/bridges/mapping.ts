@@ -19,6 +19,7 @@
  */
 import jsonata from 'jsonata';
 import { z } from 'zod';
+import { ConfigError } from '../config/errors.js';
 import { escapeField, parseLine } from '../protocol/line.js';
 import { keyProblem } from '../protocol/names.js';
 import { formatValue } from '../protocol/values.js';
@@ -44,8 +45,10 @@ export const OUT_MAPPING = z.record(z.string().min(1), expression);
 export type InMappingSpec = z.infer<typeof IN_MAPPING>;
 export type OutMappingSpec = z.infer<typeof OUT_MAPPING>;
 
-/** A mapping setting that cannot be compiled: names the bridge, the setting and the position. */
-export class MappingError extends Error {}
+/** A mapping setting that cannot be compiled: names the bridge, the setting and the position (a ConfigError: `serve` prints it and exits). */
+export class MappingError extends ConfigError {
+  override name = 'MappingError';
+}
 
 /** What an app message becomes for the world. */
 export interface Mapped {

@@ -15,6 +15,7 @@ import { MQTT_SPEC, MqttBridge } from './mqtt.js';
 import { OSC_SPEC, OscBridge } from './osc.js';
 import { PROGRAM_SPEC, ProgramBridge } from './program.js';
 import { WEBHOOK_SPEC, WebhookBridge } from './webhook.js';
+import { WEBSOCKET_SPEC, WebSocketBridge } from './websocket.js';
 
 /** What a bridge may use of the server. */
 export interface BridgeContext {
@@ -41,6 +42,7 @@ const DRIVERS = {
   osc: driver(OSC_SPEC, (spec, c) => new OscBridge(spec, c.hub, c.log)),
   mqtt: driver(MQTT_SPEC, (spec, c) => new MqttBridge(spec, c.hub, c.log)),
   webhook: driver(WEBHOOK_SPEC, (spec, c) => new WebhookBridge(spec, c.hub, c.keyvalue, c.log)),
+  websocket: driver(WEBSOCKET_SPEC, (spec, c) => new WebSocketBridge(spec, c.hub, c.keyvalue, c.maxMessageBytes, c.log)),
 };
 
 type Schemas = { [K in keyof typeof DRIVERS]: (typeof DRIVERS)[K]['schema'] };
