@@ -1,5 +1,6 @@
 /** The `websocket` bridge: resobridge as a client of an app's WebSocket API, mapped both ways, kept up, within limits. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ConfigError } from '../src/config/errors.js';
@@ -137,7 +138,7 @@ test('websocket: "connecting" while the first attempt is under way; an app that 
   assert.deepEqual(health.bridges[0], { name: 'slow', type: 'websocket', state: 'connecting', detail: `connecting to ws://127.0.0.1:${silent}` });
 });
 
-test('websocket: a bad expression stops start-up, naming the bridge, the setting and the position', () => {
+test('websocket: a bad expression stops start-up, naming the bridge, the setting and the position; a bad setting names the key', () => {
   const bad = (mapping: object) => () => createServer({ port: 0, logLevel: 'silent', store: 'memory', bridges: [{ type: 'websocket', name: 'obs', url: 'ws://127.0.0.1:1/', channel: 'obs', ...mapping }] });
   assert.throws(bad({ in: { lines: '["scene", eventData.sceneName' } }), (error: Error) => {
     assert.ok(error instanceof ConfigError, 'a ConfigError: serve prints it and exits');
@@ -146,6 +147,9 @@ test('websocket: a bad expression stops start-up, naming the bridge, the setting
   });
   assert.throws(bad({ out: { scene: '{"a": }' } }), /bridge "obs": out\.scene: the JSONata expression has an error/);
   assert.throws(bad({ in: {} }), /an in mapping needs lines, keys, or both/);
+  // Picked by type: the error is about the key that is wrong, not "Invalid input".
+  assert.throws(bad({ ping: 'often' }), /\[0\]\.ping: Invalid input: expected number, received string/);
+  assert.throws(bad({ url: 'http://127.0.0.1/' }), /\[0\]\.url: url must look like ws:\/\/host:port\/path \(or wss:\/\/\)/);
 });
 
 test('websocket: an expression that throws drops that message only, logged once; the next one passes', async (t) => {
@@ -213,4 +217,22 @@ test('websocket: coalesce publishes lines keyed by tag and first field, for a wo
   while (received.at(-1) !== 'hr|Ann|50') received.push(await world.next());
   assert.ok(received.length < 50, `coalesced to ${received.length} lines`);
   assert.ok(received.every((line) => /^hr\|Ann\|\d+$/.test(line)), 'coalesced, not dropped');
+});
+
+test('websocket: the config examples in docs/bridges.md are valid and their expressions compile', async () => {
+  const { parse } = await import('yaml');
+  const doc = readFileSync(new URL('../docs/bridges.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## `websocket`'), doc.indexOf('### Secrets'));
+  const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+  assert.ok(blocks.length >= 3);
+  const [full = '', ...fragments] = blocks;
+  const { bridges } = parse(full) as { bridges: BridgeSpecInput[] };
+  // Fragments (out/in/headers) are completed into a bridge of their own.
+  const more = fragments.map((fragment) => ({ type: 'websocket', url: 'ws://127.0.0.1:1/', channel: 'docs', ...(parse(fragment) as object) }) as BridgeSpecInput);
+  process.env.APP_TOKEN = 'docs-example';
+  try {
+    createServer({ port: 0, logLevel: 'silent', store: 'memory', bridges: [...bridges, ...more.filter((spec) => !('headers' in spec))] });
+  } finally {
+    delete process.env.APP_TOKEN;
+  }
 });

@@ -55,9 +55,11 @@ export type BridgeSpecInput = z.input<typeof EXEC_SPEC> | { [K in keyof Schemas]
 /** The bridge types, for help text. */
 export const BRIDGE_TYPES = ['exec', ...Object.keys(DRIVERS)];
 
-/** The `bridges:` setting. */
+/** The `bridges:` setting; picked by `type`, so an error is the one of that type's schema (a key missing or of the wrong kind included). */
 export const BRIDGES_SCHEMA = z.array(
-  z.union([EXEC_SPEC, ...Object.values(DRIVERS).map((d) => d.schema)] as unknown as [typeof EXEC_SPEC]),
+  z.discriminatedUnion('type', [EXEC_SPEC, ...Object.values(DRIVERS).map((d) => d.schema)] as unknown as [typeof EXEC_SPEC], {
+    error: (issue) => (issue.code === 'invalid_union' ? `each bridge needs a type: one of ${BRIDGE_TYPES.join(', ')}` : undefined),
+  }),
 ) as unknown as z.ZodType<BridgeSpec[], BridgeSpecInput[]>;
 
 /** Builds the bridge a spec describes (exec specs are endpoints, made by the server: undefined here). */
