@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
+import { bannerText } from '../src/cli/banner.js';
 import { ConfigError } from '../src/config/errors.js';
+import type { ServerMessage } from '../src/dashboard/wire.js';
 import { createServer } from '../src/index.js';
 import type { BridgeSpecInput } from '../src/bridges/registry.js';
 import { WebSocketApp } from './doubles/websocket-app.js';
@@ -123,10 +125,11 @@ test('websocket: a close code in noRetryCodes fails the bridge with a clear stat
   assert.equal(server.bridges()[0]?.state, 'failed');
 });
 
-test('websocket: "connecting" while the first attempt is under way; an app that is not there is retried', async (t) => {
+test('websocket: "connecting" while the first attempt is under way, in /healthz, the banner and the dashboard; an app that is not there is retried', async (t) => {
   const silent = await silentTcp(t);
   const nowhere = await closedPort();
-  const { server, http } = await startServer(t, {
+  const { server, http, ws, port } = await startServer(t, {
+    dashboard: true,
     bridges: [
       { type: 'websocket', name: 'slow', url: `ws://127.0.0.1:${silent}/`, channel: 'a' },
       { type: 'websocket', name: 'gone', url: `ws://127.0.0.1:${nowhere}/`, channel: 'b' },
@@ -136,6 +139,18 @@ test('websocket: "connecting" while the first attempt is under way; an app that 
   assert.match(server.bridges()[1]?.detail ?? '', /refused the connection \(is the app running and its WebSocket server on\?\); trying again in 1 s \(attempt 2\)/);
   const health = (await (await fetch(http('/healthz'))).json()) as { bridges: { name: string; state: string; detail: string }[] };
   assert.deepEqual(health.bridges[0], { name: 'slow', type: 'websocket', state: 'connecting', detail: `connecting to ws://127.0.0.1:${silent}` });
+  // The banner, and the dashboard's Bridges tab (its feed; the badge's class is the state).
+  const address = server.address;
+  assert.ok(address);
+  assert.match(bannerText(server, address), new RegExp(`Bridges:\\n  websocket slow: connecting, connecting to ws://127\\.0\\.0\\.1:${silent}\\n  websocket gone: retrying, .*refused the connection`));
+  const feed = await TestClient.connect(t, ws('/dashboard/ws'), { headers: { Origin: `http://127.0.0.1:${port}` } });
+  for (let i = 0; i < 100; i++) {
+    const message = JSON.parse(await feed.next()) as ServerMessage;
+    if (message.type !== 'state') continue;
+    assert.deepEqual(message.bridges.map(({ name, state }) => [name, state]), [['slow', 'connecting'], ['gone', 'retrying']]);
+    return;
+  }
+  assert.fail('no state message from the dashboard feed');
 });
 
 test('websocket: a bad expression stops start-up, naming the bridge, the setting and the position; a bad setting names the key', () => {
