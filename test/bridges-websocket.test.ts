@@ -96,10 +96,11 @@ test('websocket: the app restarts; the bridge retries (saying why), drops world 
 
 test('websocket keepalive: WebSocket pings and an app-level message; an app that stops answering pings is dropped and retried', async (t) => {
   const app = await WebSocketApp.start(t, { echo: false });
-  const { server } = await startServer(t, { bridges: [{ type: 'websocket', url: app.url, channel: 'k', ping: 0.1, keepalive: { every: 1, send: { type: 'ping' } } }] });
+  const { server } = await startServer(t, { bridges: [{ type: 'websocket', url: app.url, channel: 'k', ping: 0.3, keepalive: { every: 1, send: { type: 'ping' } } }] });
   await app.until(() => app.pings >= 3, 'three pings');
   await app.until(() => app.received.includes('{"type":"ping"}'), 'the app-level keepalive');
   assert.equal(server.bridges()[0]?.state, 'connected', 'pings answered: still up');
+  assert.equal(app.connections, 1);
 
   const frozen = await WebSocketApp.start(t, { autoPong: false });
   const { server: other } = await startServer(t, { bridges: [{ type: 'websocket', url: frozen.url, channel: 'f', ping: 0.1 }] });
