@@ -191,7 +191,7 @@ test('websocket: an expression that throws drops that message only, logged once;
   assert.equal(server.bridges()[0]?.state, 'connected', 'the bridge stays up');
 });
 
-test('websocket: a header secret from the environment reaches the app, never the logs or /healthz', async (t) => {
+test('websocket: a header or query secret from the environment reaches the app, never the logs or /healthz', async (t) => {
   const secret = `s3cret-${process.pid}-${Date.now()}`;
   const query = `q-${secret}`;
   process.env.RESOBRIDGE_TEST_WS_TOKEN = secret;
@@ -200,10 +200,20 @@ test('websocket: a header secret from the environment reaches the app, never the
   const app = await WebSocketApp.start(t, { closeWith: 1008 });
   const { server, http } = await startServer(t, {
     logger: logs.logger,
-    bridges: [{ type: 'websocket', name: 'secretive', url: `${app.url}/api?access_token=${query}`, channel: 's', headers: { Authorization: { env: 'RESOBRIDGE_TEST_WS_TOKEN' }, 'X-Plain': 'visible' } }],
+    bridges: [
+      {
+        type: 'websocket',
+        name: 'secretive',
+        url: `${app.url}/api?plain=${query}`,
+        channel: 's',
+        headers: { Authorization: { env: 'RESOBRIDGE_TEST_WS_TOKEN' }, 'X-Plain': 'visible' },
+        query: { access_token: { env: 'RESOBRIDGE_TEST_WS_TOKEN' } },
+      },
+    ],
   });
   await until(() => server.bridges()[0]?.state === 'failed', 'failed (1008)');
   assert.equal(app.headers[0]?.authorization, secret);
+  assert.equal(app.paths[0], `/api?plain=${query}&access_token=${secret}`);
   assert.equal(app.headers[0]?.['x-plain'], 'visible');
   const health = await (await fetch(http('/healthz'))).text();
   assert.match(health, /api\?…/);
@@ -246,9 +256,11 @@ test('websocket: the config examples in docs/bridges.md are valid and their expr
   // Fragments (out/in/headers) are completed into a bridge of their own.
   const more = fragments.map((fragment) => ({ type: 'websocket', url: 'ws://127.0.0.1:1/', channel: 'docs', ...(parse(fragment) as object) }) as BridgeSpecInput);
   process.env.APP_TOKEN = 'docs-example';
+  process.env.HYPERATE_KEY = 'docs-example';
   try {
     createServer({ port: 0, logLevel: 'silent', store: 'memory', bridges: [...bridges, ...more.filter((spec) => !('headers' in spec))] });
   } finally {
     delete process.env.APP_TOKEN;
+    delete process.env.HYPERATE_KEY;
   }
 });

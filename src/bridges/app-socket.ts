@@ -32,6 +32,8 @@ export interface AppSocketOptions {
   url: string;
   /** Header values are revealed only here, when connecting. */
   headers?: Record<string, Secret>;
+  /** Query parameters added to the URL when connecting (tokens: Pulsoid's access_token, HypeRate's token). */
+  query?: Record<string, Secret>;
   subprotocol?: string;
   /** Sent in order every time the connection opens (the app's handshake). */
   handshake?: readonly string[];
@@ -139,9 +141,12 @@ export class AppSocket {
     this.attempts++;
     this.problem = undefined;
     const headers = Object.fromEntries(Object.entries(this.options.headers ?? {}).map(([name, value]) => [name, value.reveal()]));
+    let url: URL | undefined;
     let socket: WebSocket;
     try {
-      socket = new WebSocket(this.options.url, this.options.subprotocol ? [this.options.subprotocol] : [], {
+      url = new URL(this.options.url);
+      for (const [name, value] of Object.entries(this.options.query ?? {})) url.searchParams.set(name, value.reveal());
+      socket = new WebSocket(url, this.options.subprotocol ? [this.options.subprotocol] : [], {
         headers,
         handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
         maxPayload: this.options.maxMessageBytes * 4,
@@ -149,8 +154,9 @@ export class AppSocket {
         followRedirects: false,
       });
     } catch (error) {
-      // A URL or header the HTTP client refuses: retrying cannot fix it. The message names what, never a value.
-      this.fail(`cannot connect to ${this.where}: ${(error as Error).message}. Fix the url or headers and restart.`);
+      // A URL or header the HTTP client refuses: retrying cannot fix it. The message may quote the URL: it is replaced.
+      const message = url ? (error as Error).message.split(url.toString()).join(this.where) : (error as Error).message;
+      this.fail(`cannot connect to ${this.where}: ${message}. Fix the url or headers and restart.`);
       return;
     }
     this.socket = socket;

@@ -45,7 +45,12 @@ export const WEBSOCKET_SPEC = z
   .object({
     type: z.literal('websocket'),
     name: bridgeName.optional(),
-    url: z.string().regex(/^wss?:\/\/[^/?#\s]+/, 'url must look like ws://host:port/path (or wss://)'),
+    url: z
+      .string()
+      .regex(/^wss?:\/\/[^/?#\s]+/, 'url must look like ws://host:port/path (or wss://)')
+      .refine((url) => URL.canParse(url), 'url is not a valid URL (check the host, the port and the characters in it)'),
+    /** Added to the url's query when connecting; values may be secrets (a token the app wants in the URL). */
+    query: z.record(z.string().min(1, 'a query parameter needs a name'), SECRET).default({}),
     /** Sent when connecting, e.g. Authorization; values may be secrets ({env: …} or {file: …}). */
     headers: z.record(z.string().regex(HEADER_NAME, 'a header name is letters, digits and - (e.g. Authorization)'), SECRET).default({}),
     subprotocol: z.string().regex(HEADER_NAME, 'a subprotocol is one word (letters, digits, . _ -)').optional(),
@@ -114,6 +119,7 @@ export class WebSocketBridge implements Bridge {
       name: this.name,
       url: spec.url,
       headers: readHeaders(spec.headers, where),
+      query: Object.fromEntries(Object.entries(spec.query).map(([name, ref]) => [name, readSecret(ref, `${where}: query.${name}`)])),
       subprotocol: spec.subprotocol,
       handshake: spec.onOpen.map(appText),
       pingMs: spec.ping * 1000,

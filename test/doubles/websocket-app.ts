@@ -22,6 +22,8 @@ export class WebSocketApp {
   /** Connections accepted, over every start. */
   connections = 0;
   readonly headers: IncomingHttpHeaders[] = [];
+  /** The request path and query of each connection. */
+  readonly paths: string[] = [];
   readonly protocols: string[] = [];
   /** Text messages received, in order, over every connection. */
   readonly received: string[] = [];
@@ -58,6 +60,7 @@ export class WebSocketApp {
     server.on('connection', (socket, request) => {
       this.connections++;
       this.headers.push(request.headers);
+      this.paths.push(request.url ?? '');
       this.protocols.push(socket.protocol);
       socket.on('error', () => {});
       socket.on('ping', () => {
