@@ -13,6 +13,11 @@ export type Job =
       size: number;
     }
   | { kind: 'publishers'; urls: string[]; window: number; size: number }
+  /**
+   * A local app with a WebSocket API on `port`: it waits for the server's websocket bridge to connect, then sends
+   * JSON messages keeping `window` not yet seen by an extra subscriber; `subscribers` more listen on `url`.
+   */
+  | { kind: 'app'; port: number; url: string; subscribers: number; window: number; size: number }
   | { kind: 'idle'; url: string; connections: number; concurrency: number }
   | { kind: 'storm'; url: string; connections: number; concurrency: number }
   | { kind: 'command'; url: string; connections: number; inFlight: number }

@@ -9,7 +9,20 @@ export function makePayload(size: number): () => string {
   };
 }
 
-/** The send time in a received payload, or NaN. */
+/**
+ * An app's JSON message of about `size` bytes with the send time first, `{"t":<µs>,"type":"tick","pad":"xx…"}`
+ * (the websocket bridge scenario: relayed raw, or mapped to the line `<µs>|tick|xx…`).
+ */
+export function makeAppPayload(size: number): () => string {
+  const padding = 'x'.repeat(size);
+  return () => {
+    const head = `{"t":${nowMicros()},"type":"tick","pad":"`;
+    return `${head}${padding.slice(head.length + 2)}"}`;
+  };
+}
+
+/** The send time in a received payload (a line starting with it, or an app's JSON starting with `{"t":`), or NaN. */
 export function sentAt(text: string): number {
+  if (text.startsWith('{"t":')) return Number(text.slice(5, text.indexOf(',')));
   return Number(text.slice(0, text.indexOf('|')));
 }

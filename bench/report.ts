@@ -61,12 +61,31 @@ export function checkGoals(reports: ScenarioReport[]): GoalResult[] {
         }
       }
     }
+    if (report.id === 'ws-bridge') results.push(...mappingGoals(ours, report.results.find((result) => result.target === 'resobridge-mapped')));
     // The memory goal is set at 10,000 connections; at the quick run's 1,000 the server's fixed costs dominate.
     if (report.id === 'idle' && ours.rssPerConnectionKiB !== undefined && (ours.connections ?? 0) >= 10_000) {
       results.push({ goal: `server RSS ≤ ${MAX_IDLE_KIB} KiB per idle connection`, scenario: 'idle', value: ours.rssPerConnectionKiB, ok: ours.rssPerConnectionKiB <= MAX_IDLE_KIB });
     }
   }
   return results;
+}
+
+/** Issue 16: mapping the app's JSON to lines may cost at most 25 % of the raw relay's throughput (and capacity). */
+const MAX_MAPPING_COST = 0.25;
+
+function mappingGoals(raw: ScenarioReport['results'][number], mapped: ScenarioReport['results'][number] | undefined): GoalResult[] {
+  if (!mapped) return [];
+  const goals: GoalResult[] = [];
+  const bound = 1 - MAX_MAPPING_COST;
+  if (mapped.perSecond !== undefined && raw.perSecond) {
+    const ratio = mapped.perSecond / raw.perSecond;
+    goals.push({ goal: `JSONata-mapped throughput ≥ ${bound} × raw payloads`, scenario: 'ws-bridge', ratio, ok: ratio >= bound });
+  }
+  if (mapped.perCpuSecond !== undefined && raw.perCpuSecond) {
+    const ratio = mapped.perCpuSecond / raw.perCpuSecond;
+    goals.push({ goal: `JSONata-mapped capacity (per server CPU-second) ≥ ${bound} × raw payloads`, scenario: 'ws-bridge', ratio, ok: ratio >= bound, capacity: true });
+  }
+  return goals;
 }
 
 const number = (value: number | undefined, digits = 0) =>

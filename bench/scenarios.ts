@@ -246,6 +246,30 @@ const pacing: Scenario = {
   applies: (target) => target.name.startsWith('resobridge'),
 };
 
+/**
+ * JSON messages from a local app through the websocket bridge, fanned out to 100 subscribers: raw payloads
+ * (target resobridge) against the same messages mapped to lines by JSONata (target resobridge-mapped).
+ * The app keeps 20 messages not yet seen by an extra subscriber, as the fan-out publisher does.
+ */
+const wsBridge: Scenario = {
+  id: 'ws-bridge',
+  title: 'websocket bridge, 64 B JSON from a local app → 100 subscribers: raw payloads vs mapped by JSONata',
+  unit: 'deliveries/s',
+  quick: true,
+  applies: (target) => target.name === 'resobridge' || target.name === 'resobridge-mapped',
+  startOptions: { appBridge: 'raw' },
+  async measure(target, running, timing) {
+    const path = target.channelPath as NonNullable<Target['channelPath']>;
+    const url = running.base + path('fan', false);
+    const jobs: Job[] = shares(100, WORKERS).map((subscribers, index) =>
+      index === 0
+        ? { kind: 'app', port: running.appPort ?? 0, url, subscribers, window: 20, size: 64 }
+        : { kind: 'fanout', url, subscribers, window: 20, size: 64 },
+    );
+    return throughput(await runJobs(jobs, { ...timing, serverPid: running.pid }));
+  },
+};
+
 export const scenarios: Scenario[] = [
   echo(64, true),
   echo(1024, false),
@@ -256,6 +280,7 @@ export const scenarios: Scenario[] = [
   publishers(64, true),
   publishers(1024, false),
   pacing,
+  wsBridge,
   cluster,
   idle,
   storm,

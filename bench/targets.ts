@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ export interface Running {
   nodes?: string[];
   pids?: number[];
   pid: number;
+  /** The port the server's websocket bridge connects to, where the scenario runs the app (StartOptions.appBridge). */
+  appPort?: number;
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,8 @@ export interface StartOptions {
   broker?: string;
   /** Keep the server's default inbound limits and pacing (the flood scenario); otherwise resobridge runs with them off. */
   defaultLimits?: boolean;
+  /** A websocket bridge to a local app (the scenario starts the app), publishing into channel `fan`: raw, or JSONata-mapped. */
+  appBridge?: 'raw' | 'mapped';
 }
 
 export interface Target {
@@ -106,7 +110,8 @@ export const resobridge: Target = {
   missing: () => undefined,
   async start(options = {}) {
     const port = await freePort();
-    const store = `sqlite:${join(mkdtempSync(join(tmpdir(), 'resobridge-bench-')), 'bench.db')}`;
+    const folder = mkdtempSync(join(tmpdir(), 'resobridge-bench-'));
+    const store = `sqlite:${join(folder, 'bench.db')}`;
     // The load generator's clients are apps, not worlds: pacing and inbound limits off (documented options).
     const args = [...tsx, 'src/cli/main.ts', 'serve', '--port', String(port), '--store', store, '--log-level', 'warn'];
     if (!options.defaultLimits) {
@@ -115,13 +120,40 @@ export const resobridge: Target = {
     }
     if (options.pingMs) args.push('--ping-interval-ms', String(options.pingMs));
     if (options.broker) args.push('--broker', options.broker);
-    return launch(process.execPath, args, port, 'tcp');
+    const appPort = options.appBridge ? await freePort() : undefined;
+    if (appPort) args.push('--config', appBridgeConfig(folder, appPort, options.appBridge === 'mapped'));
+    return { ...(await launch(process.execPath, args, port, 'tcp')), appPort };
   },
   echoPath: '/echo?rate=0',
   channelPath: (channel, echo) => `/channel/${channel}?rate=0${echo ? '&echo=1' : ''}`,
   commandPath: '/api?rate=0',
   // An app may ask for up to maxOutboundRate (1000 by default).
   limitedEchoPath: '/echo?rate=1000',
+};
+
+/** A config file with one websocket bridge to the app on `appPort`, into channel `fan`; mapped: a filter and three fields picked, as a typical in mapping. */
+function appBridgeConfig(folder: string, appPort: number, mapped: boolean): string {
+  const bridge = {
+    type: 'websocket',
+    name: 'bench-app',
+    url: `ws://127.0.0.1:${appPort}/`,
+    channel: 'fan',
+    ping: 0,
+    ...(mapped ? { in: { when: 'type = "tick"', lines: '[t, type, pad]' } } : {}),
+  };
+  const file = join(folder, 'bridge.json');
+  writeFileSync(file, JSON.stringify({ bridges: [bridge] }));
+  return file;
+}
+
+/** resobridge with its websocket bridge mapping the app's JSON with JSONata, against raw payloads (resobridge itself, in that scenario). */
+export const resobridgeMapped: Target = {
+  ...resobridge,
+  name: 'resobridge-mapped',
+  label: 'resobridge, JSONata-mapped',
+  start: (options = {}) => resobridge.start({ ...options, appBridge: options.appBridge && 'mapped' }),
+  commandPath: undefined,
+  onlyIn: ['ws-bridge'],
 };
 
 /** resobridge with outbound pacing on (at a rate the load never reaches), to measure what pacing costs. */
@@ -201,4 +233,4 @@ export const python: Target = {
   channelPath: (channel, echo) => `/channel/${channel}${echo ? '?echo=1' : ''}`,
 };
 
-export const allTargets = [resobridge, resobridgePaced, resobridgeCluster('redis', 6379), resobridgeCluster('nats', 4222), wsMinimal, websocketd, python];
+export const allTargets = [resobridge, resobridgePaced, resobridgeMapped, resobridgeCluster('redis', 6379), resobridgeCluster('nats', 4222), wsMinimal, websocketd, python];

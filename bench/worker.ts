@@ -5,9 +5,9 @@
  * go and stop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import { newHistogram, nowMicros, record } from './histogram.js';
-import { makePayload, sentAt } from './payload.js';
+import { makeAppPayload, makePayload, sentAt } from './payload.js';
 import type { Job, WorkerResult } from './jobs.js';
 
 const port = parentPort;
@@ -159,6 +159,13 @@ async function prepare(): Promise<(() => void)[]> {
       const opened = await openMany(job.urls, 50);
       return opened.map((socket) => publishMany(socket, job.window, makePayload(job.size)));
     }
+    case 'app': {
+      const bridge = await appConnection(job.port);
+      const subscribers = await openMany(Array(job.subscribers).fill(job.url), 50);
+      subscribers.forEach(subscribe);
+      const confirm = await open(job.url);
+      return bridge && confirm ? [publish(bridge, job.window, makeAppPayload(job.size), false, confirm)] : [];
+    }
     case 'idle':
       await openMany(Array(job.connections).fill(job.url), job.concurrency);
       return [];
@@ -181,6 +188,22 @@ async function prepare(): Promise<(() => void)[]> {
   }
 }
 let stormMs = 0;
+
+/** Listens as the app on `port` and waits (up to 30 s: the bridge retries with backoff) for the server's bridge to connect. */
+async function appConnection(port: number): Promise<WebSocket | undefined> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port, perMessageDeflate: false });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      failures++;
+      resolve(undefined);
+    }, 30_000);
+    server.once('connection', (socket) => {
+      clearTimeout(timer);
+      sockets.push(socket);
+      resolve(socket);
+    });
+  });
+}
 
 /** Many publishers: every message received is a delivery; a connection's own echo also frees its window. */
 function publishMany(socket: WebSocket, window: number, payload: () => string): () => void {

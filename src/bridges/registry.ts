@@ -18,6 +18,7 @@ import { MQTT_SPEC, MqttBridge } from './mqtt.js';
 import { OSC_SPEC, OscBridge } from './osc.js';
 import { PROGRAM_SPEC, ProgramBridge } from './program.js';
 import { WEBHOOK_SPEC, WebhookBridge } from './webhook.js';
+import { WEBSOCKET_SPEC, WebSocketBridge } from './websocket.js';
 
 /** What a bridge may use of the server. */
 export interface BridgeContext {
@@ -47,6 +48,7 @@ const DRIVERS = {
   http: driver(HTTP_SPEC, (spec, c) => new HttpBridge(spec, c)),
   'home-assistant': driver(HOME_ASSISTANT_SPEC, (spec, c) => new HomeAssistantBridge(spec, c)),
   llm: driver(LLM_SPEC, (spec, c) => new LlmBridge(spec, c.hub, c.commands, c.log)),
+  websocket: driver(WEBSOCKET_SPEC, (spec, c) => new WebSocketBridge(spec, c.hub, c.keyvalue, c.maxMessageBytes, c.log)),
 };
 
 type Schemas = { [K in keyof typeof DRIVERS]: (typeof DRIVERS)[K]['schema'] };
@@ -59,10 +61,10 @@ export type BridgeSpecInput = z.input<typeof EXEC_SPEC> | { [K in keyof Schemas]
 /** The bridge types, for help text. */
 export const BRIDGE_TYPES = ['exec', ...Object.keys(DRIVERS)];
 
-/** The `bridges:` setting. By `type`, so an error deep in one bridge's settings names that setting (a plain union cannot tell which bridge was meant). */
+/** The `bridges:` setting; picked by `type`, so an error is the one of that type's schema (a key missing or of the wrong kind included). */
 export const BRIDGES_SCHEMA = z.array(
   z.discriminatedUnion('type', [EXEC_SPEC, ...Object.values(DRIVERS).map((d) => d.schema)] as unknown as [typeof EXEC_SPEC], {
-    error: (issue) => (issue.code === 'invalid_union' ? `type must be one of ${BRIDGE_TYPES.join(', ')}` : undefined),
+    error: (issue) => (issue.code === 'invalid_union' ? `each bridge needs a type: one of ${BRIDGE_TYPES.join(', ')}` : undefined),
   }),
 ) as unknown as z.ZodType<BridgeSpec[], BridgeSpecInput[]>;
 

@@ -32,7 +32,8 @@ export interface JoinOptions {
 
 /** One recipient's place in one channel. */
 export interface Membership {
-  publish(text: string): void;
+  /** `coalesce`: a key for a stream where only the latest value matters (see ChannelMessage). */
+  publish(text: string, coalesce?: string): void;
   leave(): void;
 }
 
@@ -126,8 +127,8 @@ export class Hub {
 
     let left = false;
     return {
-      publish: (text) => {
-        if (!left) this.publish({ type: 'message', channel, senderName: recipient.name, text }, member);
+      publish: (text, coalesce) => {
+        if (!left) this.publish({ type: 'message', channel, senderName: recipient.name, text, ...(coalesce === undefined ? {} : { coalesce }) }, member);
       },
       leave: () => {
         if (left) return;

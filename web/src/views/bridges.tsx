@@ -6,7 +6,7 @@ export function Bridges({ state }: { state: State }) {
     return (
       <section class="card">
         <p class="muted">
-          No bridges are configured. Bridges connect channels to programs, HTTP, OSC, MQTT and apps: see docs/bridges.md.
+          No bridges are configured. Bridges connect channels to programs, HTTP, OSC, MQTT and apps' WebSocket APIs: see docs/bridges.md.
         </p>
       </section>
     );
