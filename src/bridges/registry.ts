@@ -14,6 +14,7 @@ import { EXEC_SPEC } from './exec.js';
 import { MQTT_SPEC, MqttBridge } from './mqtt.js';
 import { OSC_SPEC, OscBridge } from './osc.js';
 import { PROGRAM_SPEC, ProgramBridge } from './program.js';
+import { TWITCH_SPEC, TwitchBridge } from './twitch.js';
 import { WEBHOOK_SPEC, WebhookBridge } from './webhook.js';
 
 /** What a bridge may use of the server. */
@@ -41,6 +42,7 @@ const DRIVERS = {
   osc: driver(OSC_SPEC, (spec, c) => new OscBridge(spec, c.hub, c.log)),
   mqtt: driver(MQTT_SPEC, (spec, c) => new MqttBridge(spec, c.hub, c.log)),
   webhook: driver(WEBHOOK_SPEC, (spec, c) => new WebhookBridge(spec, c.hub, c.keyvalue, c.log)),
+  twitch: driver(TWITCH_SPEC, (spec, c) => new TwitchBridge(spec, c.hub, c.log)),
 };
 
 type Schemas = { [K in keyof typeof DRIVERS]: (typeof DRIVERS)[K]['schema'] };
