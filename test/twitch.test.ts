@@ -199,7 +199,14 @@ test('a refused login fails for good with a detail that says the token is wrong,
 
 test('bad config names the bridge key and what is allowed', () => {
   const make = (spec: Record<string, unknown>) => () => createServer({ logLevel: 'silent', store: 'memory', bridges: [{ type: 'twitch', ...spec } as Bridges[number]] });
-  assert.throws(make({ channel: 'bar', token: TOKEN }), /login and token go together/);
+  assert.throws(make({ channel: 'bar', token: TOKEN }), (error: Error) => {
+    assert.match(error.message, /bridges.*\[0\]: login and token go together/);
+    assert.ok(!error.message.includes(TOKEN), `the token is repeated in: ${error.message}`);
+    assert.match(error.message, /"token":"\*\*\*"/);
+    return true;
+  });
+  const asText = () => createServer({ logLevel: 'silent', store: 'memory', bridges: JSON.stringify([{ type: 'twitch', channel: 'bar', token: TOKEN }]) as never });
+  assert.throws(asText, (error: Error) => !error.message.includes(TOKEN) && /login and token go together/.test(error.message));
   assert.throws(make({ channel: 'no spaces' }), /a Twitch login is 1 to 25 letters, digits or underscores/);
   assert.throws(make({ channel: 'bar', sendLimit: 500 }), /Twitch allows at most 100 messages per 30 s/);
   assert.throws(make({ channel: 'bar', login: 'x', token: { env: 'RESOBRIDGE_TEST_NO_SUCH_VAR' } }), /bridge "twitch-bar": token: the environment variable RESOBRIDGE_TEST_NO_SUCH_VAR is not set/);

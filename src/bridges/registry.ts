@@ -57,7 +57,7 @@ export const BRIDGE_TYPES = ['exec', ...Object.keys(DRIVERS)];
 
 /** The `bridges:` setting. */
 export const BRIDGES_SCHEMA = z.array(
-  z.union([EXEC_SPEC, ...Object.values(DRIVERS).map((d) => d.schema)] as unknown as [typeof EXEC_SPEC]),
+  z.discriminatedUnion('type', [EXEC_SPEC, ...Object.values(DRIVERS).map((d) => d.schema)] as unknown as [typeof EXEC_SPEC]),
 ) as unknown as z.ZodType<BridgeSpec[], BridgeSpecInput[]>;
 
 /** Builds the bridge a spec describes (exec specs are endpoints, made by the server: undefined here). */
