@@ -11,6 +11,7 @@ import type { Hub } from '../hub/hub.js';
 import type { KeyValue } from '../store/keyvalue.js';
 import type { Bridge } from './bridge.js';
 import { EXEC_SPEC } from './exec.js';
+import { HEART_RATE_SPEC, HeartRateBridge } from './heart-rate.js';
 import { MQTT_SPEC, MqttBridge } from './mqtt.js';
 import { OSC_SPEC, OscBridge } from './osc.js';
 import { PROGRAM_SPEC, ProgramBridge } from './program.js';
@@ -43,6 +44,7 @@ const DRIVERS = {
   mqtt: driver(MQTT_SPEC, (spec, c) => new MqttBridge(spec, c.hub, c.log)),
   webhook: driver(WEBHOOK_SPEC, (spec, c) => new WebhookBridge(spec, c.hub, c.keyvalue, c.log)),
   twitch: driver(TWITCH_SPEC, (spec, c) => new TwitchBridge(spec, c.hub, c.log)),
+  'heart-rate': driver(HEART_RATE_SPEC, (spec, c) => new HeartRateBridge(spec, c.hub, c.log)),
 };
 
 type Schemas = { [K in keyof typeof DRIVERS]: (typeof DRIVERS)[K]['schema'] };
