@@ -115,5 +115,6 @@ test('bad heart-rate config names the key and what is allowed', () => {
   assert.throws(make({ service: 'pulsoid', token: TOKEN, id: 'x' }), /not used with pulsoid/);
   assert.throws(make({ service: 'fitbit', token: TOKEN }), /service is pulsoid or hyperate/);
   assert.throws(make({ service: 'pulsoid' }), /token/);
+  assert.throws(make({ service: 'pulsoid', token: TOKEN, url: 'ws://bad host/x' }), /url is not a valid URL/);
   assert.throws(make({ service: 'pulsoid', token: { file: '/nonexistent/token' } }), /bridge "pulsoid": token: cannot read the file \/nonexistent\/token/);
 });

@@ -163,7 +163,8 @@ test('say|… goes to Twitch as one PRIVMSG; line breaks cannot smuggle in anoth
 });
 
 test('the send limit holds on the wire: 30 quick says, at most 20 reach Twitch in the window, the rest wait or are refused', async (t) => {
-  const { twitch, world } = await setUp(t, { login: 'mybot', token: TOKEN, sendQueue: 5 }, { inboundRate: 0 }, TOKEN);
+  const captured = capturedLogger();
+  const { twitch, world, http } = await setUp(t, { login: 'mybot', token: TOKEN, sendQueue: 5 }, { inboundRate: 0, logger: captured.logger }, TOKEN);
   for (let i = 0; i < 30; i++) world.send(`say|m${i}`);
   const refusals = [];
   for (let i = 0; i < 5; i++) refusals.push(await world.next());
@@ -172,6 +173,9 @@ test('the send limit holds on the wire: 30 quick says, at most 20 reach Twitch i
   twitch.broadcast(LINES.ping);
   await twitch.until(() => twitch.sessions[0]?.lines.includes('PONG :tmi.twitch.tv') === true, 'PONG');
   assert.deepEqual(twitch.said('bar'), Array.from({ length: 20 }, (_, i) => `m${i}`), 'the first 20 went; 5 wait for the window, 5 were refused');
+  const health = await (await fetch(http('/healthz'))).text();
+  assert.match(health, /"state":"connected","detail":"#bar on ws:\/\/127\.0\.0\.1:\d+ → channel twitch, as mybot \(say\|… sends, 20 per 30 s\)"/);
+  for (const text of [health, captured.text()]) assert.ok(!text.includes(TOKEN), 'the token leaked');
 });
 
 test('read-only: say|… is refused with a clear error to the sender only', async (t) => {

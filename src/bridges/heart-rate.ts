@@ -21,7 +21,7 @@ import { formatLine } from '../protocol/line.js';
 import { redactUrl } from '../util/redact-url.js';
 import { Backoff } from './backoff.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
-import { bridgeName, channelName } from './bridge-spec.js';
+import { bridgeName, channelName, webSocketUrl } from './bridge-spec.js';
 import { readSecret, SECRET, type Secret } from './secret.js';
 
 export const PULSOID_URL = 'wss://dev.pulsoid.net/api/v1/data/real_time';
@@ -47,7 +47,7 @@ export const HEART_RATE_SPEC = z
     /** HypeRate: seconds between Phoenix heartbeats (the server closes the socket after about 10 s without one). */
     heartbeatSeconds: z.number().min(0.05).max(30).default(10),
     /** The service's WebSocket URL, without the token (for a proxy or a test double). */
-    url: z.string().regex(/^wss?:\/\/.+/, 'url must start with wss:// (or ws://)').optional(),
+    url: webSocketUrl(PULSOID_URL).optional(),
   })
   .strict()
   .refine((spec) => (spec.service === 'hyperate') === (spec.id !== undefined), {
@@ -135,7 +135,13 @@ export class HeartRateBridge implements Bridge {
   private connect(): void {
     if (this.stopped || this.failed) return;
     this.board.set('connecting', `connecting to ${this.where}`);
-    const socket = new WebSocket(this.connectUrl(), { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 15_000 });
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(this.connectUrl(), { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 15_000 });
+    } catch {
+      // ws's message would repeat the URL, token and all.
+      return this.fail(`cannot connect to ${this.where}: the URL is not usable; check url`);
+    }
     this.socket = socket;
     let refusedWith: number | undefined;
     socket.on('open', () => {

@@ -24,7 +24,7 @@ import { formatLine, unescapeField } from '../protocol/line.js';
 import { redactUrl } from '../util/redact-url.js';
 import { Backoff } from './backoff.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
-import { bridgeName, channelName } from './bridge-spec.js';
+import { bridgeName, channelName, webSocketUrl } from './bridge-spec.js';
 import { nickOf, parseIrcLine, type IrcMessage } from './irc.js';
 import { readSecret, SECRET, type Secret } from './secret.js';
 import { SendLimiter } from './send-limit.js';
@@ -59,7 +59,7 @@ export const TWITCH_SPEC = z
     /** The account that sends `say|…` (needs token). Without both, the bridge reads anonymously. */
     login: twitchLogin.optional(),
     token: SECRET.optional(),
-    url: z.string().regex(/^wss?:\/\/.+/, 'url must start with wss:// (or ws://), e.g. wss://irc-ws.chat.twitch.tv:443').default(TWITCH_URL),
+    url: webSocketUrl(TWITCH_URL).default(TWITCH_URL),
     /** Chat as `chat|<name>|<color>|<badges>|<text>` instead of `chat|<name>|<text>`. */
     details: z.boolean().default(false),
     /** Messages per 30 s: 20 for a normal account, 100 where it is a moderator or the broadcaster. */
@@ -150,7 +150,14 @@ export class TwitchBridge implements Bridge {
     if (this.stopped || this.failed) return;
     this.joined = false;
     this.board.set('connecting', `connecting to ${this.where}`);
-    const socket = new WebSocket(this.spec.url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: WELCOME_TIMEOUT_MS });
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(this.spec.url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: WELCOME_TIMEOUT_MS });
+    } catch (error) {
+      this.failed = true;
+      this.board.set('failed', `cannot connect to ${this.where}: ${(error as Error).message}; check url`);
+      return;
+    }
     this.socket = socket;
     socket.on('open', () => {
       this.write('CAP REQ :twitch.tv/tags twitch.tv/commands');
