@@ -23,7 +23,7 @@ async function serve(t: TestContext, bridge: Record<string, unknown>, options: S
 
 test('Pulsoid: each reading is hr|<bpm>; a silent feed becomes hr|lost, and the next beat hr|<bpm> again', async (t) => {
   const pulsoid = await PulsoidDouble.start(t, TOKEN);
-  const { ws, bridgeState } = await serve(t, { service: 'pulsoid', token: TOKEN, url: pulsoid.url, lostAfter: 0.3 });
+  const { ws, bridgeState } = await serve(t, { service: 'pulsoid', token: TOKEN, url: pulsoid.url, lostAfter: 1 });
   await until(() => bridgeState()?.state === 'connected' && pulsoid.open.length === 1, 'connected');
   assert.match(bridgeState()?.detail ?? '', /^pulsoid at ws:\/\/127\.0\.0\.1:\d+\/api\/v1\/data\/real_time → channel heart-rate$/);
   const world = await TestClient.connect(t, ws('/channel/heart-rate'));
@@ -72,8 +72,8 @@ test('Pulsoid: a dropped connection is retried with backoff, and readings flow a
 });
 
 test('HypeRate: joins hr:<id>, keeps the socket with heartbeats, and relays hr_update as hr|<bpm>; 0 is no reading', async (t) => {
-  const hyperate = await HypeRateDouble.start(t, KEY, 400);
-  const { ws, bridgeState } = await serve(t, { service: 'hyperate', token: KEY, id: 'internal-testing', url: hyperate.url, heartbeatSeconds: 0.1, worldChannel: 'pulse', lostAfter: 0.5 });
+  const hyperate = await HypeRateDouble.start(t, KEY, 800);
+  const { ws, bridgeState } = await serve(t, { service: 'hyperate', token: KEY, id: 'internal-testing', url: hyperate.url, heartbeatSeconds: 0.1, worldChannel: 'pulse', lostAfter: 1 });
   await until(() => bridgeState()?.state === 'connected', 'joined');
   const [session] = hyperate.sessions;
   assert.ok(session);
@@ -84,7 +84,7 @@ test('HypeRate: joins hr:<id>, keeps the socket with heartbeats, and relays hr_u
   hyperate.beat('someone-else', 120);
   hyperate.beat('internal-testing', 0);
   assert.equal(await world.next(), 'hr|lost', 'a 0 is no reading, another device is not ours: lost after lostAfter');
-  await until(() => session.heartbeats >= 10, 'ten heartbeats');
+  await until(() => session.heartbeats >= 25, '25 heartbeats');
   assert.deepEqual(session.received.find((m) => m.event === 'heartbeat'), { topic: 'phoenix', event: 'heartbeat', payload: {}, ref: '2' });
   assert.equal(session.timedOut, false, 'heartbeats kept the socket open past several of the double’s timeouts');
   assert.equal(hyperate.sessions.length, 1, 'one connection all along');

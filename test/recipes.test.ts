@@ -315,7 +315,7 @@ test('bridges: twitch chat|<name>|<text> (and with details) as docs/bridges.md r
 test('bridges: heart-rate hr|<bpm> and hr|lost as docs/bridges.md reads them', { skip, timeout: 60_000 }, async (t) => {
   const r = recipes(t);
   const pulsoid = await PulsoidDouble.start(t, 'recipe-token');
-  const { ws, server } = await startServer(t, { bridges: [{ type: 'heart-rate', service: 'pulsoid', token: 'recipe-token', url: pulsoid.url, lostAfter: 0.5 }] });
+  const { ws, server } = await startServer(t, { bridges: [{ type: 'heart-rate', service: 'pulsoid', token: 'recipe-token', url: pulsoid.url, lostAfter: 1 }] });
   for (let i = 0; i < 250 && !(server.bridges()[0]?.state === 'connected' && pulsoid.open.length === 1); i++) await new Promise((resolve) => setTimeout(resolve, 20));
   const world = await DotnetClient.connect(t, ws('/channel/heart-rate'));
   pulsoid.beat(72);
