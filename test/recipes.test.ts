@@ -21,6 +21,8 @@ import { CULTURES, RecipeRunner } from './recipe-runner.js';
 import { HomeAssistantDouble } from './doubles/home-assistant.js';
 import { jsonApi } from './doubles/json-api.js';
 import { startServer } from './helpers.js';
+import { PulsoidDouble } from './doubles/pulsoid.js';
+import { LINES, TwitchDouble } from './doubles/twitch.js';
 import { skipUnless } from './services.js';
 
 const skip = skipUnlessMono();
@@ -358,6 +360,50 @@ test('bridges: ai|partial|… and ai|done|… from the llm bridge as docs/bridge
   await world.send('ask|');
   assert.equal(await world.next(), error);
   await expectRecipe(r, 'bridge-llm', error, 'ai|error', ['the question is empty; ask something']);
+});
+/** A value as an IRCv3 tag value: backslash, semicolon and space escaped. */
+const tagValue = (text: string) => text.replace(/\\/g, '\\\\').replace(/;/g, '\\:').replace(/ /g, '\\s');
+
+test('bridges: twitch chat|<name>|<text> (and with details) as docs/bridges.md reads it', { skip, timeout: 300_000 }, async (t) => {
+  const r = recipes(t);
+  const twitch = await TwitchDouble.start(t);
+  const { ws, server } = await startServer(t, {
+    bridges: [
+      { type: 'twitch', channel: 'bar', url: twitch.url },
+      { type: 'twitch', name: 'details', channel: 'bar', url: twitch.url, worldChannel: 'twitch-details', details: true },
+    ],
+  });
+  for (let i = 0; i < 250 && !server.bridges().every((bridge) => bridge.state === 'connected'); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  const world = await DotnetClient.connect(t, ws('/channel/twitch'));
+  const detailed = await DotnetClient.connect(t, ws('/channel/twitch-details'));
+  // Text in IRC is one line: no CR or LF in it.
+  const texts = HARD_TEXT.filter((text) => !/[\r\n]/.test(text));
+  for (const [i, name] of HARD_NAMES.entries()) {
+    const text = texts[i % texts.length] ?? '';
+    twitch.broadcast(`@badges=moderator/1;color=#FF0000;display-name=${tagValue(name)} :someone!someone@someone.tmi.twitch.tv PRIVMSG #bar :${text}`, 'bar');
+    await expectRecipe(r, 'bridge-twitch', await world.next(), '', [name, text]);
+    await expectRecipe(r, 'bridge-twitch-details', await detailed.next(), '', [name, '[1;0;0;1]', 'moderator/1', text]);
+  }
+  for (const text of texts) {
+    twitch.broadcast(`@display-name=Alice :alice!alice@alice.tmi.twitch.tv PRIVMSG #bar :${text}`, 'bar');
+    await expectRecipe(r, 'bridge-twitch', await world.next(), '', ['Alice', text]);
+    await expectRecipe(r, 'bridge-twitch-details', await detailed.next(), '', ['Alice', '', '', text]);
+  }
+  twitch.broadcast(LINES.raid('bar'), 'bar');
+  await expectRecipe(r, 'bridge-twitch', await world.next(), '', undefined);
+});
+
+test('bridges: heart-rate hr|<bpm> and hr|lost as docs/bridges.md reads them', { skip, timeout: 60_000 }, async (t) => {
+  const r = recipes(t);
+  const pulsoid = await PulsoidDouble.start(t, 'recipe-token');
+  const { ws, server } = await startServer(t, { bridges: [{ type: 'heart-rate', service: 'pulsoid', token: 'recipe-token', url: pulsoid.url, lostAfter: 1 }] });
+  for (let i = 0; i < 250 && !(server.bridges()[0]?.state === 'connected' && pulsoid.open.length === 1); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  const world = await DotnetClient.connect(t, ws('/channel/heart-rate'));
+  pulsoid.beat(72);
+  await expectRecipe(r, 'bridge-hr', await world.next(), '', ['72']);
+  await expectParse(r, 'int', '72', 72);
+  await expectRecipe(r, 'bridge-hr', await world.next(), '', ['lost']);
+  await expectParse(r, 'int', 'lost', undefined);
 });
 
 test('the tests above ran every recipe the docs mark', { skip }, () => {

@@ -10,3 +10,9 @@ export const channelName = z.string().regex(NAME, `a channel name is ${NAME_RULE
 export const port = z.number().int().min(1).max(65535);
 /** A bridge's own name: in logs, /healthz and the dashboard. */
 export const bridgeName = z.string().min(1).max(64);
+/** A WebSocket service's URL: ws:// or wss://, and one that parses (a space or a bad port is caught here, not at connect time). */
+export const webSocketUrl = (example: string) =>
+  z
+    .string()
+    .regex(/^wss?:\/\/.+/i, `url must start with wss:// (or ws://), e.g. ${example}`)
+    .refine((url) => URL.canParse(url), { message: `url is not a valid URL (a space, a bad port?), e.g. ${example}` });

@@ -14,9 +14,11 @@ import { EXEC_SPEC } from './exec.js';
 import { HTTP_SPEC, HttpBridge } from './http.js';
 import { HOME_ASSISTANT_SPEC, HomeAssistantBridge } from './home-assistant.js';
 import { LLM_SPEC, LlmBridge } from './llm.js';
+import { HEART_RATE_SPEC, HeartRateBridge } from './heart-rate.js';
 import { MQTT_SPEC, MqttBridge } from './mqtt.js';
 import { OSC_SPEC, OscBridge } from './osc.js';
 import { PROGRAM_SPEC, ProgramBridge } from './program.js';
+import { TWITCH_SPEC, TwitchBridge } from './twitch.js';
 import { WEBHOOK_SPEC, WebhookBridge } from './webhook.js';
 import { WEBSOCKET_SPEC, WebSocketBridge } from './websocket.js';
 
@@ -49,6 +51,8 @@ const DRIVERS = {
   'home-assistant': driver(HOME_ASSISTANT_SPEC, (spec, c) => new HomeAssistantBridge(spec, c)),
   llm: driver(LLM_SPEC, (spec, c) => new LlmBridge(spec, c.hub, c.commands, c.log)),
   websocket: driver(WEBSOCKET_SPEC, (spec, c) => new WebSocketBridge(spec, c.hub, c.keyvalue, c.maxMessageBytes, c.log)),
+  twitch: driver(TWITCH_SPEC, (spec, c) => new TwitchBridge(spec, c.hub, c.log)),
+  'heart-rate': driver(HEART_RATE_SPEC, (spec, c) => new HeartRateBridge(spec, c.hub, c.log)),
 };
 
 type Schemas = { [K in keyof typeof DRIVERS]: (typeof DRIVERS)[K]['schema'] };

@@ -181,6 +181,30 @@ static class Recipes
             return data.StartsWith(start) ? new[] { Unescape(data.Substring(start.Length)) } : null;
         } },
     };
+        // twitch: chat|<name>|<text> -> name up to the first |, the rest is the text
+        { "bridge-twitch", (data, arg) => {
+            if (!data.StartsWith("chat|")) return null;
+            string rest = data.Substring(5);
+            int bar = IndexOfString(rest, "|");
+            return new[] { Unescape(rest.Substring(0, bar)), Unescape(rest.Substring(bar + 1)) };
+        } },
+        // twitch, details: true: chat|<name>|<color>|<badges>|<text> -> three fields one at a time, the rest is the text
+        { "bridge-twitch-details", (data, arg) => {
+            if (!data.StartsWith("chat|")) return null;
+            string rest = data.Substring(5);
+            var outputs = new List<string>();
+            for (int i = 0; i < 3; i++)
+            {
+                int bar = IndexOfString(rest, "|");
+                outputs.Add(Unescape(rest.Substring(0, bar)));
+                rest = rest.Substring(bar + 1);
+            }
+            outputs.Add(Unescape(rest));
+            return outputs.ToArray();
+        } },
+        // heart-rate: hr|<bpm> or hr|lost -> Substring(Data, 3) -> Parse int (IsParsed false: lost)
+        { "bridge-hr", (data, arg) => data.StartsWith("hr|") ? new[] { data.Substring(3) } : null },
+    };
 
     static int IndexOfString(string text, string part)
     {
