@@ -12,6 +12,7 @@ import type { KeyValue } from '../store/keyvalue.js';
 import type { Bridge } from './bridge.js';
 import { EXEC_SPEC } from './exec.js';
 import { MQTT_SPEC, MqttBridge } from './mqtt.js';
+import { OBS_SPEC, ObsBridge } from './obs.js';
 import { OSC_SPEC, OscBridge } from './osc.js';
 import { PROGRAM_SPEC, ProgramBridge } from './program.js';
 import { WEBHOOK_SPEC, WebhookBridge } from './webhook.js';
@@ -41,6 +42,7 @@ const DRIVERS = {
   osc: driver(OSC_SPEC, (spec, c) => new OscBridge(spec, c.hub, c.log)),
   mqtt: driver(MQTT_SPEC, (spec, c) => new MqttBridge(spec, c.hub, c.log)),
   webhook: driver(WEBHOOK_SPEC, (spec, c) => new WebhookBridge(spec, c.hub, c.keyvalue, c.log)),
+  obs: driver(OBS_SPEC, (spec, c) => new ObsBridge(spec, c.hub, c.maxMessageBytes, c.log)),
 };
 
 type Schemas = { [K in keyof typeof DRIVERS]: (typeof DRIVERS)[K]['schema'] };
