@@ -50,7 +50,9 @@ export function readWorldLine(text: string): WorldAsk | undefined {
   const id = hash < 0 ? undefined : head.slice(hash + 1);
   if (OBS_NEWS_TAGS.has(tag)) return undefined;
   const request = (requestType: string, requestData?: Record<string, unknown>): WorldAsk => ({ kind: 'request', tag, id, request: { requestType, requestData } });
-  const mistake = (why: string): WorldAsk => ({ kind: 'mistake', tag: tag || head, id, why });
+  // A line with no `|` is all tag: what is echoed of it is cut short.
+  const shown = [...(tag || head).slice(0, 128)].slice(0, 64).join('');
+  const mistake = (why: string): WorldAsk => ({ kind: 'mistake', tag: shown, id, why });
   // The last field may hold an unescaped `|` (typed text, JSON): it is everything after the fields before it.
   const rest = (from: number) => args.slice(from).join('|');
   switch (tag) {
@@ -88,7 +90,7 @@ export function readWorldLine(text: string): WorldAsk | undefined {
     case 'state':
       return { kind: 'state', tag, id };
     default:
-      return mistake(`unknown line "${tag || head}": ${USAGE}`);
+      return mistake(`unknown line "${shown}": ${USAGE}`);
   }
 }
 
