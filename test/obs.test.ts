@@ -172,6 +172,29 @@ test('a real OBS Studio', { skip: skipObs, timeout: 300_000 }, async (t) => {
     assert.ok(!captured.text().includes(obs.password), 'logs');
   });
 
+  await t.test('a slow world gets the latest of each state (coalesced), and every reply', async (t) => {
+    // 10 a second: the 8 replies and the news fit in the 2 s a channel message may wait (past it, it is dropped).
+    const slow = await startServer(t, { outboundRate: 10, outboundBurst: 1, bridges: [{ type: 'obs', url: obs.url, password: obs.password }] });
+    await bridgeState(slow.server, 'connected', 60_000);
+    const world = await TestClient.connect(t, slow.ws('/channel/obs'));
+    world.send('mute|Mic|false');
+    await hear(world, 'ok|obs|SetInputMute');
+    const toggles = 8;
+    for (let i = 0; i < toggles; i++) world.send(`mute#${i}|Mic|toggle`);
+    const replies: string[] = [];
+    const news: string[] = [];
+    while (replies.length < toggles || news.at(-1) !== 'muted|Mic|false') {
+      const message = await world.next().catch((error: Error) => {
+        throw new Error(`${error.message}; heard ${JSON.stringify({ replies, news })}`);
+      });
+      if (message.startsWith('ok#')) replies.push(message);
+      else if (message.startsWith('muted|Mic|')) news.push(message);
+      else assert.fail(`unexpected ${message}`);
+    }
+    assert.deepEqual(replies.map((reply) => reply.split('|')[0]), Array.from({ length: toggles }, (_, i) => `ok#${i}`), 'every reply, in order');
+    assert.ok(news.length < toggles, `the ${toggles} mute changes were coalesced to ${news.length} lines`);
+  });
+
   await t.test('OBS goes away: retrying, requests refused; back: connected and working', async (t) => {
     const world = await TestClient.connect(t, ws('/channel/obs'));
     await obs.stop();
