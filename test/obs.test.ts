@@ -75,10 +75,15 @@ test('world lines become the obs-websocket requests the docs list', () => {
   for (const news of ['program|Intro', 'muted|Mic|true', 'streaming|started|true', 'ok|obs|StartStream', 'error|obs|x|y']) assert.equal(readWorldLine(news), undefined, `${news} is OBS's news, not a request`);
 });
 
-test('obs bridge config: defaults, and a bad url names the key', async (t) => {
+test('obs bridge config: defaults; a bad url names the key and does not repeat the password; a missing env var is named', async (t) => {
   const { server } = await startServer(t, { bridges: [{ type: 'obs', url: 'ws://127.0.0.1:1' }] });
   assert.equal(server.bridges()[0]?.name, 'obs');
-  await assert.rejects(startServer(t, { bridges: [{ type: 'obs', url: 'http://127.0.0.1:4455' }] }), /url is obs-websocket's address/);
+  await assert.rejects(startServer(t, { bridges: [{ type: 'obs', url: 'http://127.0.0.1:4455', password: 'hunter2' }] }), (error: Error) => {
+    assert.match(error.message, /\[0\]\.url: url is obs-websocket's address/);
+    assert.ok(!error.message.includes('hunter2'), `the password is not repeated: ${error.message}`);
+    return true;
+  });
+  await assert.rejects(startServer(t, { bridges: [{ type: 'obs', password: { env: 'RESOBRIDGE_TEST_UNSET' } }] }), /bridge "obs": password: the environment variable RESOBRIDGE_TEST_UNSET is not set/);
 });
 
 test('OBS kicking the bridge (close 4011) stops it without reconnecting', async (t) => {

@@ -274,6 +274,8 @@ export const fields = {
     `a list of bridges, each with a type (${BRIDGE_TYPES.join(', ')}) and its settings (see docs/bridges.md)`,
     '<json>',
     'bridges to programs and other applications (see docs/bridges.md)',
+    // Bridges hold passwords and tokens (obs, mqtt, …): an error names the bad key, never repeats the list.
+    true,
   ),
   exec: pattern(
     '',
