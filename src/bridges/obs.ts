@@ -45,8 +45,11 @@ export type ObsSpec = z.infer<typeof OBS_SPEC>;
 
 /** OBS answers a request within this, or the world hears an error. */
 export const OBS_REQUEST_TIMEOUT_MS = 10_000;
-/** Requests sent to OBS and not answered yet; past it a world's request is refused at once. */
-export const OBS_MAX_IN_FLIGHT = 100;
+/**
+ * World requests waiting their turn (one goes to OBS at a time: obs-websocket runs requests
+ * side by side and may answer, and act, out of order); past it a request is refused at once.
+ */
+export const OBS_MAX_WAITING = 100;
 /** WebSocket ping interval; no pong by the next one drops the connection (and it is made again). */
 const KEEPALIVE_MS = 20_000;
 /** A connection that stayed up this long starts the retry delays at 1 s again. */
@@ -74,6 +77,9 @@ export class ObsBridge implements Bridge {
   private stopped = true;
   private sleeping: { timer: NodeJS.Timeout; wake: () => void } | undefined;
   private readonly waiting = new Set<Waiter>();
+  /** World requests, one after the other, in the order they arrived. */
+  private turns: Promise<void> = Promise.resolve();
+  private queued = 0;
 
   constructor(
     private readonly spec: ObsSpec,
@@ -89,7 +95,7 @@ export class ObsBridge implements Bridge {
 
   start(): void {
     this.stopped = false;
-    this.membership = this.hub.listen(this.spec.channel, this.name, ({ text }) => void this.fromWorld(text));
+    this.membership = this.hub.listen(this.spec.channel, this.name, ({ text }) => this.fromWorld(text));
     void this.run();
   }
 
@@ -210,8 +216,8 @@ export class ObsBridge implements Bridge {
     this.publish(outputNews('recording', record.outputPaused ? 'paused' : record.outputActive ? 'started' : 'stopped', record.outputActive));
   }
 
-  /** A world's line → a request to OBS → its reply (or why not) in the channel. */
-  private async fromWorld(text: string): Promise<void> {
+  /** A world's line → a request to OBS (in turn) → its reply (or why not) in the channel. */
+  private fromWorld(text: string): void {
     const ask = readWorldLine(text);
     if (!ask) return;
     if (ask.kind === 'mistake') {
@@ -219,9 +225,20 @@ export class ObsBridge implements Bridge {
       return this.answer(line('error', ask.id, 'obs', ask.tag, ask.why));
     }
     const requestType = ask.kind === 'request' ? ask.request.requestType : 'state';
+    if (this.queued >= OBS_MAX_WAITING) return this.answer(line('error', ask.id, 'obs', requestType, `${OBS_MAX_WAITING} requests already wait for OBS; send fewer at once`));
+    this.queued++;
+    this.turns = this.turns.then(async () => {
+      try {
+        await this.perform(ask, requestType);
+      } finally {
+        this.queued--;
+      }
+    });
+  }
+
+  private async perform(ask: Exclude<WorldAsk, { kind: 'mistake' }>, requestType: string): Promise<void> {
     const socket = this.socket;
     if (!this.live || !socket) return this.answer(line('error', ask.id, 'obs', requestType, `OBS is not connected (${this.board.get().detail})`));
-    if (this.waiting.size >= OBS_MAX_IN_FLIGHT) return this.answer(line('error', ask.id, 'obs', requestType, `${OBS_MAX_IN_FLIGHT} requests already wait for OBS; send fewer at once`));
     try {
       if (ask.kind === 'state') return await this.publishState(socket);
       const data = await this.request(socket, requestType, ask.request.requestData);
