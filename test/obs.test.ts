@@ -4,10 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { OBS_HANDSHAKE_TIMEOUT_MS } from '../src/bridges/obs.js';
 import { readWorldLine } from '../src/bridges/obs-lines.js';
 import { escapeField, parseLine } from '../src/protocol/line.js';
 import type { ResobridgeServer } from '../src/index.js';
 import { obsDouble } from './doubles/obs-websocket.js';
+import { silentTcp } from './fixtures.js';
 import { capturedLogger, startServer, TestClient } from './helpers.js';
 import { RealObs, skipObs } from './obs.js';
 
@@ -93,6 +95,13 @@ test('OBS kicking the bridge (close 4011) stops it without reconnecting', async 
   assert.match(detail, /close 4011.*Not reconnecting; restart resobridge/);
   await new Promise((resolve) => setTimeout(resolve, 2_500)); // past the first two retry delays (1 s, 2 s)
   assert.equal(double.connections(), 1, 'one connection, no retries');
+});
+
+test('a peer that accepts and says nothing is dropped after the handshake timeout, and retried', { timeout: 60_000 }, async (t) => {
+  const port = await silentTcp(t);
+  const { server } = await startServer(t, { bridges: [{ type: 'obs', url: `ws://127.0.0.1:${port}` }] });
+  const detail = await bridgeState(server, 'retrying', OBS_HANDSHAKE_TIMEOUT_MS + 20_000);
+  assert.match(detail, /^ws:\/\/127\.0\.0\.1:\d+ accepted the connection but did not complete obs-websocket's handshake within 10 s: is that OBS's WebSocket port\?; trying again in 1 s$/);
 });
 
 test('a real OBS Studio', { skip: skipObs, timeout: 300_000 }, async (t) => {

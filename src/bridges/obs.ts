@@ -50,6 +50,8 @@ export const OBS_REQUEST_TIMEOUT_MS = 10_000;
  * side by side and may answer, and act, out of order); past it a request is refused at once.
  */
 export const OBS_MAX_WAITING = 100;
+/** From opening the TCP connection to Identified: a peer that accepts and then says nothing is dropped (and retried). */
+export const OBS_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** WebSocket ping interval; no pong by the next one drops the connection (and it is made again). */
 const KEEPALIVE_MS = 20_000;
 /** A connection that stayed up this long starts the retry delays at 1 s again. */
@@ -57,6 +59,8 @@ const STAYED_UP_MS = 10_000;
 /** General, scenes, inputs (mute) and outputs (stream, record); never the high-volume ones (volume meters). */
 const EVENTS = EventSubscription.General | EventSubscription.Scenes | EventSubscription.Inputs | EventSubscription.Outputs;
 const WHERE_TO_FIND = 'OBS → Tools → WebSocket Server Settings → Show Connect Info';
+
+class HandshakeHung extends Error {}
 
 interface Waiter {
   fail(error: Error): void;
@@ -150,8 +154,13 @@ export class ObsBridge implements Bridge {
     let failure: Error | undefined;
     let upSince: number | undefined;
     const keepalive = setInterval(() => socket.beat(), KEEPALIVE_MS);
+    let hung = false;
+    const handshake = setTimeout(() => {
+      hung = true;
+      socket.drop();
+    }, OBS_HANDSHAKE_TIMEOUT_MS);
     try {
-      await socket.connect(this.spec.url, this.password?.reveal(), { rpcVersion: 1, eventSubscriptions: EVENTS });
+      await socket.connect(this.spec.url, this.password?.reveal(), { rpcVersion: 1, eventSubscriptions: EVENTS }).finally(() => clearTimeout(handshake));
       const version = (await this.request(socket, 'GetVersion')) as { obsVersion?: string; obsWebSocketVersion?: string };
       this.version = `OBS ${version.obsVersion ?? '?'}, obs-websocket ${version.obsWebSocketVersion ?? '?'}`;
       this.live = true;
@@ -160,7 +169,7 @@ export class ObsBridge implements Bridge {
       this.showConnected();
       this.log.info({ bridge: this.name, obs: this.where, version: this.version }, 'obs bridge connected');
     } catch (error) {
-      failure = error as Error;
+      failure = hung ? new HandshakeHung() : (error as Error);
       if (!closed) socket.drop();
     }
     if (!closed && socket.hasSocket) await new Promise<void>((resolve) => (onClosed = resolve));
@@ -182,6 +191,7 @@ export class ObsBridge implements Bridge {
     if (code === 4010) return { why: '', final: `OBS speaks another obs-websocket RPC version (close 4010${reason}); this bridge needs obs-websocket 5 (OBS 28 or later). Update OBS and restart resobridge.` };
     if (code === 4011) return { why: '', final: `OBS ended this bridge's session (close 4011${reason}: kicked from OBS's WebSocket session list). Not reconnecting; restart resobridge to connect again.` };
     if (wasUp) return { why: `OBS at ${this.where} closed the connection (code ${code}${reason})` };
+    if (failure instanceof HandshakeHung) return { why: `${this.where} accepted the connection but did not complete obs-websocket's handshake within ${OBS_HANDSHAKE_TIMEOUT_MS / 1000} s: is that OBS's WebSocket port?` };
     const message = failure?.message || closed?.message || 'no reason given';
     if (/subprotocol/i.test(message)) return { why: `${this.where} answered, but not as obs-websocket 5 (${message}): check the port, and that OBS is 28 or later` };
     return { why: `OBS at ${this.where} cannot be reached (${message}): is OBS running with its WebSocket server enabled (${WHERE_TO_FIND})?` };
@@ -238,6 +248,7 @@ export class ObsBridge implements Bridge {
 
   private async perform(ask: Exclude<WorldAsk, { kind: 'mistake' }>, requestType: string): Promise<void> {
     const socket = this.socket;
+    if (this.stopped) return;
     if (!this.live || !socket) return this.answer(line('error', ask.id, 'obs', requestType, `OBS is not connected (${this.board.get().detail})`));
     try {
       if (ask.kind === 'state') return await this.publishState(socket);
