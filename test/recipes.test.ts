@@ -16,13 +16,14 @@ import { Client as OscClient } from 'node-osc';
 import { createServer, escapeField, vec } from '../src/index.js';
 import { SERVER_TAGS } from '../src/protocol/messages.js';
 import { DotnetClient, skipUnlessMono } from './dotnet.js';
-import { piecesOf, startLlmDouble } from './doubles/llm.js';
-import { CULTURES, RecipeRunner } from './recipe-runner.js';
 import { HomeAssistantDouble } from './doubles/home-assistant.js';
 import { jsonApi } from './doubles/json-api.js';
-import { startServer } from './helpers.js';
+import { piecesOf, startLlmDouble } from './doubles/llm.js';
 import { PulsoidDouble } from './doubles/pulsoid.js';
 import { LINES, TwitchDouble } from './doubles/twitch.js';
+import { startServer } from './helpers.js';
+import { RealObs, skipObs } from './obs.js';
+import { CULTURES, RecipeRunner } from './recipe-runner.js';
 import { skipUnless } from './services.js';
 
 const skip = skipUnlessMono();
@@ -405,9 +406,53 @@ test('bridges: heart-rate hr|<bpm> and hr|lost as docs/bridges.md reads them', {
   await expectRecipe(r, 'bridge-hr', await world.next(), '', ['lost']);
   await expectParse(r, 'int', 'lost', undefined);
 });
+test('bridges: OBS lines (program, muted, streaming/recording, error) as docs/bridges.md reads them', { skip: skip || skipObs, timeout: 300_000 }, async (t) => {
+  const r = recipes(t);
+  const obs = await RealObs.start(t);
+  const { ws, server } = await startServer(t, { bridges: [{ type: 'obs', url: obs.url, password: obs.password }] });
+  for (let i = 0; i < 1_200 && server.bridges()[0]?.state !== 'connected'; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(server.bridges()[0]?.state, 'connected', server.bridges()[0]?.detail);
+  const world = await DotnetClient.connect(t, ws('/channel/obs'));
+  /** The next line that starts with `prefix` (others, such as state news, are passed over). */
+  const hear = async (prefix: string) => {
+    const seen: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const line = await world.next().catch((error: Error) => {
+        throw new Error(`${error.message}, waiting for ${prefix}; heard ${JSON.stringify(seen)}`);
+      });
+      if (line.startsWith(prefix)) return line;
+      seen.push(line.slice(0, 200));
+    }
+    throw new Error(`no ${prefix} line; heard ${JSON.stringify(seen)}`);
+  };
+  // Scene names as hard as the other recipes' texts (OBS has no empty names).
+  for (const name of HARD_TEXT.filter((text) => text !== '')) {
+    await world.send(`obs|CreateScene|${await r.escape(JSON.stringify({ sceneName: name }))}`);
+    await hear('ok|obs|CreateScene');
+    await world.send(`scene|${await r.escape(name)}`);
+    await expectRecipe(r, 'bridge-obs-program', await hear('program|'), '', [name]);
+  }
+  for (const name of ['Mic', 'Mic|2', 'Mic 100%']) { // not the scenes' names: scenes and inputs share one namespace
+    await world.send(`obs|CreateInput|${await r.escape(JSON.stringify({ sceneName: 'Scene', inputName: name, inputKind: 'pulse_input_capture', inputSettings: {} }))}`);
+    await hear('ok|obs|CreateInput');
+    await world.send(`mute|${await r.escape(name)}|True`);
+    await expectRecipe(r, 'bridge-obs-muted', await hear('muted|'), escapeField(name), ['true']);
+  }
+  for (const culture of ['en-US', 'de-DE', 'fr-FR'] as const) assert.equal(await r.parse(culture, 'bool', 'true'), 'true');
+  await world.send('record|start');
+  let line = await hear('recording|');
+  while (line !== 'recording|started|true') line = await hear('recording|');
+  await expectRecipe(r, 'bridge-obs-output', line, 'recording', ['started', 'true']);
+  await expectRecipe(r, 'bridge-obs-output', line, 'streaming', undefined);
+  await world.send('record|stop');
+  while (line !== 'recording|stopped|false') line = await hear('recording|');
+  await expectRecipe(r, 'bridge-obs-output', line, 'recording', ['stopped', 'false']);
+  await world.send(`scene|${await r.escape('No | such 100%')}`);
+  await expectRecipe(r, 'bridge-obs-error', await hear('error|'), '', ['SetCurrentProgramScene', 'No source was found by the name of `No | such 100%`.']);
+});
 
 test('the tests above ran every recipe the docs mark', { skip }, () => {
-  // The MQTT recipe's check needs Mosquitto on 127.0.0.1:1883 (CI has it).
-  const expected = docIds.filter((id) => !(skipMqtt && id === 'bridge-mqtt'));
+  // The MQTT recipe's check needs Mosquitto on 127.0.0.1:1883, the OBS ones OBS Studio (CI has both).
+  const expected = docIds.filter((id) => !(skipMqtt && id === 'bridge-mqtt') && !(skipObs && id.startsWith('bridge-obs-')));
   assert.deepEqual([...ran].sort(), expected.sort());
 });

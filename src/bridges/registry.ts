@@ -16,6 +16,7 @@ import { HOME_ASSISTANT_SPEC, HomeAssistantBridge } from './home-assistant.js';
 import { LLM_SPEC, LlmBridge } from './llm.js';
 import { HEART_RATE_SPEC, HeartRateBridge } from './heart-rate.js';
 import { MQTT_SPEC, MqttBridge } from './mqtt.js';
+import { OBS_SPEC, ObsBridge } from './obs.js';
 import { OSC_SPEC, OscBridge } from './osc.js';
 import { PROGRAM_SPEC, ProgramBridge } from './program.js';
 import { TWITCH_SPEC, TwitchBridge } from './twitch.js';
@@ -53,6 +54,7 @@ const DRIVERS = {
   websocket: driver(WEBSOCKET_SPEC, (spec, c) => new WebSocketBridge(spec, c.hub, c.keyvalue, c.maxMessageBytes, c.log)),
   twitch: driver(TWITCH_SPEC, (spec, c) => new TwitchBridge(spec, c.hub, c.log)),
   'heart-rate': driver(HEART_RATE_SPEC, (spec, c) => new HeartRateBridge(spec, c.hub, c.log)),
+  obs: driver(OBS_SPEC, (spec, c) => new ObsBridge(spec, c.hub, c.maxMessageBytes, c.log)),
 };
 
 type Schemas = { [K in keyof typeof DRIVERS]: (typeof DRIVERS)[K]['schema'] };

@@ -8,7 +8,7 @@
 //   Substring                          string.Substring
 //   UnescapeUriDataString / EscapeUriDataString   Uri.UnescapeDataString / Uri.EscapeDataString
 //   == (ValueEquals on strings)        string ==, ordinal
-//   Parse int/long/float/double/float3 see Parse below
+//   Parse bool/int/long/float/double/float3 see Parse below
 // Mono's culture-sensitive comparison is not ICU: it does not reproduce what .NET on Windows does
 // with a combining mark after a `|` (the server escapes those; test/codec.test.ts checks that).
 //
@@ -174,13 +174,13 @@ static class Recipes
         { "bridge-ha-error", (data, arg) => {
             string start = "error|ha|" + arg + "|";
             return data.StartsWith(start) ? new[] { Unescape(data.Substring(start.Length)) } : null;
+        } },
         // llm answers: ai|partial|<text so far>, ai|done|<answer>, ai|error|<why> (ai#7|… with an id); arg is
         // the prefix before the text, e.g. "ai|done": StartsWith(Data, "ai|done|") -> Substring after it -> Unescape
         { "bridge-llm", (data, arg) => {
             string start = arg + "|";
             return data.StartsWith(start) ? new[] { Unescape(data.Substring(start.Length)) } : null;
         } },
-    };
         // twitch: chat|<name>|<text> -> name up to the first |, the rest is the text
         { "bridge-twitch", (data, arg) => {
             if (!data.StartsWith("chat|")) return null;
@@ -204,6 +204,28 @@ static class Recipes
         } },
         // heart-rate: hr|<bpm> or hr|lost -> Substring(Data, 3) -> Parse int (IsParsed false: lost)
         { "bridge-hr", (data, arg) => data.StartsWith("hr|") ? new[] { data.Substring(3) } : null },
+        // obs: program|<scene> -> StartsWith(Data, "program|") -> Unescape(Substring(Data, 8))
+        { "bridge-obs-program", (data, arg) => data.StartsWith("program|") ? new[] { Unescape(data.Substring(8)) } : null },
+        // obs: muted|Mic|true -> StartsWith(Data, "muted|Mic|") -> Substring(Data, Len) -> Parse bool (arg: the name as it arrives)
+        { "bridge-obs-muted", (data, arg) => {
+            string start = "muted|" + arg + "|";
+            return data.StartsWith(start) ? new[] { data.Substring(start.Length) } : null;
+        } },
+        // obs: streaming|started|true (arg: streaming or recording) -> cut "streaming|", split at the first |
+        { "bridge-obs-output", (data, arg) => {
+            string start = arg + "|";
+            if (!data.StartsWith(start)) return null;
+            string rest = data.Substring(start.Length);
+            int bar = IndexOfString(rest, "|");
+            return new[] { rest.Substring(0, bar), rest.Substring(bar + 1) };
+        } },
+        // obs: error|obs|<RequestType>|<comment> -> cut "error|obs|", split at the first |, unescape the comment
+        { "bridge-obs-error", (data, arg) => {
+            if (!data.StartsWith("error|obs|")) return null;
+            string rest = data.Substring(10);
+            int bar = IndexOfString(rest, "|");
+            return new[] { rest.Substring(0, bar), Unescape(rest.Substring(bar + 1)) };
+        } },
     };
 
     static int IndexOfString(string text, string part)
@@ -233,6 +255,7 @@ static class Recipes
         const NumberStyles real = NumberStyles.Float;
         switch (type)
         {
+            case "bool": { bool v; return bool.TryParse(text, out v) ? (v ? "true" : "false") : null; }
             case "int": { int v; return int.TryParse(text, integer, culture, out v) ? v.ToString(CultureInfo.InvariantCulture) : null; }
             case "long": { long v; return long.TryParse(text, integer, culture, out v) ? v.ToString(CultureInfo.InvariantCulture) : null; }
             case "float": { float v; return float.TryParse(text, real, culture, out v) ? v.ToString("R", CultureInfo.InvariantCulture) : null; }
