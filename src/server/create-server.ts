@@ -207,6 +207,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   const handler = httpHandler(endpoints, { health, metrics: () => metrics.registry }, tls !== undefined, {
     access,
     operations,
+    mcp: config.mcp,
     maxMessageBytes: config.maxMessageBytes,
     limits,
     trustProxy: config.trustProxy,

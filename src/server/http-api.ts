@@ -194,10 +194,10 @@ async function keyValue(key: string, req: IncomingMessage, url: URL, grant: Gran
   }
 }
 
-class TooLarge extends Error {}
+export class TooLarge extends Error {}
 
 /** The body as text, up to maxBytes (the message size limit); past that, 413. */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
