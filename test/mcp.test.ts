@@ -13,7 +13,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { cliCommand, startServer, TestClient } from './helpers.js';
+import { loadConfig } from '../src/config/load.js';
+import { cliCommand, runCli, startServer, TestClient } from './helpers.js';
 
 const TOOLS = [
   'channel_members',
@@ -213,4 +214,16 @@ test('/mcp: off by default, tokens and scopes, no web pages, loopback only witho
   const fine = await fetch(open.http('/mcp'), { method: 'POST', headers, body: initialize });
   assert.equal(fine.status, 200);
   assert.equal(((await fine.json()) as { result: { serverInfo: { name: string } } }).result.serverInfo.name, 'resobridge');
+});
+
+test('resobridge mcp: command-line mistakes exit 2 with what to do; RESOBRIDGE_TOKEN does not trouble serve', async () => {
+  const typo = await runCli(['mcp', '--tokn', 'x']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /Unknown option --tokn\. Did you mean --token\? See: .*mcp.* --help/);
+  const both = await runCli(['mcp', '--token', 'a', '--token-file', 'b']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /Give the token once: --token or --token-file, not both\./);
+  assert.equal(both.stdout, '', 'stdout is for MCP only');
+  // Set for `resobridge mcp` in a shell, it must not stop `resobridge serve` as an unknown setting.
+  assert.equal(loadConfig({ env: { RESOBRIDGE_TOKEN: 'for-the-agent-0123456789' } }).port, 8778);
 });

@@ -87,6 +87,9 @@ function unreachable(base: URL, error: unknown, timedOut: boolean): string {
   if (timedOut) return `resobridge at ${where} did not answer in time; check that it is running and not overloaded`;
   const code = (error as { cause?: { code?: string } }).cause?.code;
   if (code === 'ECONNREFUSED') return `cannot reach resobridge at ${where}: nothing is listening there. Start it (resobridge serve) or fix --url`;
+  if (code?.includes('CERT') || code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `cannot reach resobridge at ${where}: its certificate is not trusted (${code}). Use a certificate from a public CA, or start with NODE_EXTRA_CA_CERTS=<your CA file>`;
+  }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot reach resobridge at ${where}: that host name does not resolve; fix --url`;
   return `cannot reach resobridge at ${where}: ${code ?? (error as Error).message}. Check that it is running and that --url is right`;
 }
