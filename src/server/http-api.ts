@@ -80,6 +80,8 @@ export async function httpApi(req: IncomingMessage, res: ServerResponse, url: UR
       reply = fail(500, 'the server failed to handle that; see its log');
     }
   }
+  // A long-poll whose caller hung up: no one to answer, nothing refused.
+  if (res.destroyed) return true;
   if (reply.status >= 400 && reply.status !== 404 && typeof reply.body !== 'string') {
     logRefusal(req, url, reply.status, String(reply.body.error), context.log);
   }
