@@ -13,6 +13,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { bannerText } from '../src/cli/banner.js';
 import { loadConfig } from '../src/config/load.js';
 import { cliCommand, runCli, startServer, TestClient } from './helpers.js';
 
@@ -198,6 +199,8 @@ test('/mcp: off by default, tokens and scopes, no web pages, loopback only witho
   await assert.rejects(httpClient(t, guarded.http('/mcp')), /needs a token/);
 
   const open = await startServer(t, { mcp: true, trustProxy: true });
+  assert.match(bannerText(open.server, open.server.address ?? assert.fail('not listening')), /MCP for AI agents: http:\/\/localhost:\d+\/mcp/);
+  assert.doesNotMatch(bannerText(off.server, off.server.address ?? assert.fail('not listening')), /MCP/);
   const initialize = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } });
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   const cases: [Record<string, string>, number, RegExp][] = [
