@@ -37,9 +37,12 @@ async function stdioClient(t: TestContext, args: string[], env: Record<string, s
   let stderr = '';
   transport.stderr?.on('data', (chunk) => (stderr += String(chunk)));
   const client = new Client({ name: 'test', version: '1.0.0' });
+  // Anything on stdout that is not an MCP message shows up here (a parse error).
+  const errors: Error[] = [];
+  client.onerror = (error) => errors.push(error);
   t.after(() => client.close());
   await client.connect(transport);
-  return { client, stderr: () => stderr };
+  return { client, stderr: () => stderr, errors };
 }
 
 async function httpClient(t: TestContext, url: string, token?: string) {
@@ -127,8 +130,9 @@ async function exerciseTools(t: TestContext, client: Client, ws: (path: string) 
 
 test('resobridge mcp over stdio: every tool through a running server, stdout only MCP', async (t) => {
   const { ws, http } = await startServer(t);
-  const { client, stderr } = await stdioClient(t, ['--url', http('')]);
+  const { client, stderr, errors } = await stdioClient(t, ['--url', http('')]);
   await exerciseTools(t, client, ws, 'agent');
+  assert.deepEqual(errors, []);
   assert.match(stderr(), /serving MCP on stdio, using http:\/\/127\.0\.0\.1:\d+/);
 });
 
