@@ -11,6 +11,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { NAME, NAME_RULE } from '../protocol/names.js';
 import { RequestError } from '../protocol/request-error.js';
 import { StorageFailure } from '../store/store.js';
+import { DEFAULT_NAMESPACE } from '../server/query-options.js';
 import { DEFAULT_HISTORY, DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS } from '../server/api-operations.js';
 import { Unreachable, type Answer, type ResobridgeApi } from './api.js';
 
@@ -77,7 +78,7 @@ export function registerTools(server: McpServer, api: ResobridgeApi, options: To
     { description: "Read a key's value from the server's store (value: null if it has none).", inputSchema: { key, ns }, annotations: { readOnlyHint: true } },
     ({ key, ns: namespace }) =>
       run(async () => {
-        const answer = await api.getKey(namespace ?? 'default', key);
+        const answer = await api.getKey(namespace ?? DEFAULT_NAMESPACE, key);
         if (answer.status === 404) return { status: 200, body: { key, value: null } };
         return answer.status === 200 && typeof answer.body === 'string' ? { status: 200, body: { key, value: answer.body } } : answer;
       }),
@@ -85,12 +86,12 @@ export function registerTools(server: McpServer, api: ResobridgeApi, options: To
   server.registerTool(
     'set_key',
     { description: 'Store a value under a key; worlds that watch the key get it at once.', inputSchema: { key, value: z.string().describe('the value'), ns } },
-    ({ key, value, ns: namespace }) => run(() => api.setKey(namespace ?? 'default', key, value)),
+    ({ key, value, ns: namespace }) => run(() => api.setKey(namespace ?? DEFAULT_NAMESPACE, key, value)),
   );
   server.registerTool(
     'delete_key',
     { description: 'Delete a key.', inputSchema: { key, ns }, annotations: { destructiveHint: true } },
-    ({ key, ns: namespace }) => run(() => api.deleteKey(namespace ?? 'default', key)),
+    ({ key, ns: namespace }) => run(() => api.deleteKey(namespace ?? DEFAULT_NAMESPACE, key)),
   );
   server.registerTool(
     'list_keys',
@@ -99,7 +100,7 @@ export function registerTools(server: McpServer, api: ResobridgeApi, options: To
       inputSchema: { prefix: z.string().max(1024).optional().describe('only keys starting with this'), ns },
       annotations: { readOnlyHint: true },
     },
-    ({ prefix, ns: namespace }) => run(() => api.listKeys(namespace ?? 'default', prefix ?? '')),
+    ({ prefix, ns: namespace }) => run(() => api.listKeys(namespace ?? DEFAULT_NAMESPACE, prefix ?? '')),
   );
   server.registerTool(
     'list_connections',

@@ -12,7 +12,7 @@ import type { KeyValue } from '../store/keyvalue.js';
 import { CHANNEL_NAME, CHANNEL_NAME_RULE } from './endpoints/channel.js';
 import { NAME_RULE } from '../protocol/names.js';
 import { reservedReason, reservedTag } from '../protocol/reserved.js';
-import { DEFAULT_NAMESPACE, NAMESPACE } from './query-options.js';
+import { NAMESPACE } from './query-options.js';
 import type { Connection } from './connection.js';
 import type { Waits } from './waits.js';
 
@@ -189,5 +189,3 @@ export class ApiOperations {
     return store;
   }
 }
-
-export { DEFAULT_NAMESPACE };
