@@ -15,7 +15,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { bannerText } from '../src/cli/banner.js';
 import { loadConfig } from '../src/config/load.js';
-import { cliCommand, runCli, startServer, TestClient } from './helpers.js';
+import { capturedLogger, cliCommand, runCli, startServer, TestClient } from './helpers.js';
 
 const TOOLS = [
   'channel_members',
@@ -138,7 +138,9 @@ test('resobridge mcp over stdio: every tool through a running server, stdout onl
 
 test('resobridge mcp: a token without the needed scope gets the server\'s refusal; the token is never printed', async (t) => {
   const token = 'reader-secret-0123456789ab';
-  const { ws, http } = await startServer(t, { tokens: [{ name: 'reader', token, allow: ['channel:lobby:r', 'api:r'] }, { name: 'world', token: 'world-secret-0123456789ab', allow: ['*'] }] });
+  const log = capturedLogger();
+  const tokens = [{ name: 'reader', token, allow: ['channel:lobby:r', 'api:r'] }, { name: 'world', token: 'world-secret-0123456789ab', allow: ['*'] }];
+  const { ws, http } = await startServer(t, { tokens, logger: log.logger });
   await TestClient.connect(t, ws('/channel/lobby?name=alice&token=world-secret-0123456789ab'));
   const wrong = 'wrong-secret-0123456789abc';
   const file = join(mkdtempSync(join(tmpdir(), 'resobridge-mcp-')), 'token');
@@ -163,7 +165,9 @@ test('resobridge mcp: a token without the needed scope gets the server\'s refusa
   for (const [{ stderr }, secret] of [[viaEnv, token], [viaFile, wrong]] as const) {
     assert.match(stderr(), /with a token/);
     assert.ok(!stderr().includes(secret), stderr());
+    assert.ok(!log.text().includes(secret), 'not in the server log either');
   }
+  assert.ok(log.find('http request refused').length >= 4, 'the refusals are logged (by token name)');
 });
 
 test('resobridge mcp: a server that is down gives a clear isError result, and the MCP server stays up', async (t) => {
