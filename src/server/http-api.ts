@@ -18,6 +18,7 @@
  * with that address's WebSocket messages; over it: 429 with Retry-After.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { clip } from '../protocol/clip.js';
 import type { Logger } from 'pino';
 import type { Access, Grant } from '../auth/access.js';
 import { RequestError } from '../protocol/request-error.js';
@@ -127,7 +128,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, url: URL, grant
   const reading = req.method === 'GET' || req.method === 'HEAD';
   if (first === 'publish') return publishTo(decodeURIComponent(second ?? ''), req, url, grant, context);
   if (first === 'kv') return keyValue(decodeURIComponent(url.pathname.slice('/kv/'.length)), req, url, grant, context);
-  if (!reading) return fail(405, `use GET on ${url.pathname}`);
+  if (!reading) return fail(405, `use GET on ${clip(url.pathname)}`);
   if (first === 'connections') return operations.connections(grant);
   if (second === undefined) return operations.channels(grant);
   const channel = decodeURIComponent(second);
@@ -153,7 +154,7 @@ function numberParameter(url: URL, name: string, fallback: number): number {
 }
 
 async function publishTo(channel: string, req: IncomingMessage, url: URL, grant: Grant, context: HttpApiContext): Promise<Reply> {
-  if (req.method !== 'POST') return fail(405, `use POST to publish to /publish/${channel.slice(0, 64)}`);
+  if (req.method !== 'POST') return fail(405, `use POST to publish to /publish/${clip(channel)}`);
   const refused = context.operations.refusePublish(grant, channel);
   if (refused) return refused;
   const body = await readBody(req, context.maxMessageBytes);
