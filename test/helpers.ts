@@ -108,10 +108,16 @@ function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...clean, RESOBRIDGE_STORE: 'memory', ...env };
 }
 
+/** How to start the CLI (for a launcher that spawns it itself, like an MCP client's stdio transport). */
+export function cliCommand(args: string[], env: Record<string, string> = {}, wrapper: string[] = []) {
+  const [command = process.execPath, ...prefix] = [...wrapper, process.execPath];
+  return { command, args: [...prefix, '--import', 'tsx', CLI, ...args], env: cliEnv(env) };
+}
+
 /** `wrapper`: a command to run it under, e.g. `['prlimit', '--nofile=256:256', '--']`. */
 export function spawnCli(args: string[], env: Record<string, string> = {}, wrapper: string[] = []): ChildProcessWithoutNullStreams {
-  const [command = process.execPath, ...prefix] = [...wrapper, process.execPath];
-  return spawn(command, [...prefix, '--import', 'tsx', CLI, ...args], { env: cliEnv(env) });
+  const { command, args: all, env: childEnv } = cliCommand(args, env, wrapper);
+  return spawn(command, all, { env: childEnv });
 }
 
 /** Runs the CLI to its end. */

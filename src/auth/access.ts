@@ -108,6 +108,12 @@ export function mayWriteKeys(grant: Grant): boolean {
   return grant.scopes.some((scope) => scope.kind === 'all' || (scope.kind === 'api' && scope.permission.write));
 }
 
+/** May the grant list the open connections (GET /connections)? */
+export function mayListConnections(grant: Grant): boolean {
+  if (grant.scopes === 'all') return true;
+  return grant.scopes.some((scope) => scope.kind === 'all' || scope.kind === 'connections');
+}
+
 /** Does the grant allow everything (`*`)? Metrics and the dashboard need that. */
 export function isAdmin(grant: Grant): boolean {
   return grant.scopes === 'all' || grant.scopes.some((scope) => scope.kind === 'all');

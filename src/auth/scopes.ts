@@ -5,6 +5,7 @@
  *   api:r                         command mode, reading keys only (get, keys, watch)
  *   channel:<pattern>             receive and publish in matching channels (also :rw)
  *   channel:<pattern>:r           receive only: a read key (a write key, the default, also receives)
+ *   connections                   list the open connections over HTTP (names, endpoints; no addresses)
  *   /<path>                       a custom endpoint
  *   *                             everything
  * A pattern matches channel names, with * for any run of characters: `world-a.*`.
@@ -15,6 +16,7 @@ export type Permission = { read: boolean; write: boolean };
 export type Scope =
   | { kind: 'all' }
   | { kind: 'echo' }
+  | { kind: 'connections' }
   | { kind: 'api'; permission: Permission }
   | { kind: 'channel'; pattern: RegExp; permission: Permission }
   | { kind: 'path'; path: string };
@@ -27,6 +29,7 @@ const PERMISSIONS: Record<string, Permission> = {
 export function parseScope(text: string): { ok: true; scope: Scope } | { ok: false } {
   if (text === '*') return { ok: true, scope: { kind: 'all' } };
   if (text === 'echo') return { ok: true, scope: { kind: 'echo' } };
+  if (text === 'connections') return { ok: true, scope: { kind: 'connections' } };
   if (text.startsWith('/') && /^\/[\w./~-]*$/.test(text)) return { ok: true, scope: { kind: 'path', path: text } };
   const [kind, ...rest] = text.split(':');
   if (kind === 'api' && rest.length <= 1) {

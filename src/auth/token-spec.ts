@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { parseScope } from './scopes.js';
 
 const scope = z.string().refine((text) => parseScope(text).ok, {
-  message: 'not a scope: use echo, api, api:r, channel:<pattern>, channel:<pattern>:r, /<path> or *',
+  message: 'not a scope: use echo, api, api:r, channel:<pattern>, channel:<pattern>:r, connections, /<path> or *',
 });
 
 export const TOKEN_SPEC = z

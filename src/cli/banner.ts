@@ -39,6 +39,7 @@ export function bannerText(server: ResobridgeServer, address: AddressInfo, serve
   if (dashboard.state === 'open') lines.push('', `Dashboard: ${httpBase}/  (open it in a browser on this computer)`);
   else if (dashboard.state === 'token') lines.push('', `Dashboard: ${httpBase}/  (asks for the admin token)`);
   else if (server.config.dashboard) lines.push('', dashboard.reason ?? '');
+  if (server.config.mcp) lines.push('', `MCP for AI agents: ${httpBase}/mcp  (docs/agents.md)`);
   lines.push('', `Health check: ${httpBase}/healthz    Stop: Ctrl+C`, '');
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@ import type { Subcommand } from '../util/how-started.js';
 import { exitWithUsageCode, usageErrorOutput } from './exit.js';
 import { clientCommand } from './client.js';
 import { doctorCommand } from './doctor.js';
+import { mcpCommand } from './mcp.js';
 import { serveCommand } from './serve.js';
 import { tokenCommand } from './token.js';
 
@@ -18,6 +19,7 @@ const program = new Command('resobridge')
   .addCommand(doctorCommand())
   .addCommand(clientCommand())
   .addCommand(tokenCommand())
+  .addCommand(mcpCommand())
   .configureOutput(usageErrorOutput('serve'));
 // Subcommands added with addCommand do not inherit output settings: each gets its own, naming its --help.
 for (const command of program.commands) {

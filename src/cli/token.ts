@@ -10,14 +10,14 @@ export function tokenCommand(): Command {
   return new Command('token')
     .description('make a new access token, and the lines to add to your config file')
     .option('--name <name>', 'a name for the token, shown in logs (e.g. the world or app)', 'my-world')
-    .option('--allow <scopes>', 'what it may use, comma-separated: echo, api, api:r, channel:<pattern>, channel:<pattern>:r, /<path>, *', 'echo,api,channel:*')
+    .option('--allow <scopes>', 'what it may use, comma-separated: echo, api, api:r, channel:<pattern>, channel:<pattern>:r, connections, /<path>, *', 'echo,api,channel:*')
     .option('--save <file>', 'add it (its hash) to this YAML or JSON config file, creating the file if needed')
     .exitOverride(exitWithUsageCode)
     .action((options: { name: string; allow: string; save?: string }) => {
       const scopes = options.allow.split(',').map((scope) => scope.trim()).filter(Boolean);
       const bad = scopes.find((scope) => !parseScope(scope).ok);
       if (bad !== undefined || scopes.length === 0) {
-        fail(`"${bad ?? ''}" is not a scope. Use echo, api, api:r, channel:<pattern>, channel:<pattern>:r, /<path> or *.`, ExitCode.usage);
+        fail(`"${bad ?? ''}" is not a scope. Use echo, api, api:r, channel:<pattern>, channel:<pattern>:r, connections, /<path> or *.`, ExitCode.usage);
       }
       const token = randomBytes(24).toString('base64url');
       const hash = createHash('sha256').update(token).digest('hex');

@@ -289,6 +289,7 @@ export const fields = {
   tlsCert: optionalPath('<file>', 'PEM certificate (chain) for wss://; reloaded on SIGHUP'),
   tlsKey: optionalPath('<file>', 'PEM private key for wss://; reloaded on SIGHUP'),
   dashboard: boolean(true, 'serve the live dashboard at http://HOST:PORT/ (--no-dashboard turns it off; see docs/dashboard.md)'),
+  mcp: boolean(false, 'serve an MCP endpoint for AI agents at http://HOST:PORT/mcp (Streamable HTTP; only from this computer unless tokens are configured; see docs/agents.md)'),
   dashboardToken: {
     ...pattern(
       '',

@@ -13,6 +13,8 @@ import type { Parsed } from './text-values.js';
 export const ENV_PREFIX = 'RESOBRIDGE_';
 /** The env var that names a config file, like --config. */
 export const CONFIG_FILE_ENV = `${ENV_PREFIX}CONFIG`;
+/** The token `resobridge mcp` sends to a server: the server itself does not read it (and does not refuse it). */
+export const CLIENT_TOKEN_ENV = `${ENV_PREFIX}TOKEN`;
 
 export const envName = (key: ConfigKey): string => ENV_PREFIX + key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 export const flagName = (key: ConfigKey): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -49,7 +51,7 @@ function readEnv(env: Record<string, string | undefined>): Layer {
   const byEnvName = new Map(configKeys.map((key) => [envName(key), key]));
   const text: Partial<Record<ConfigKey, string>> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || name === CONFIG_FILE_ENV || value === undefined) continue;
+    if (!name.startsWith(ENV_PREFIX) || name === CONFIG_FILE_ENV || name === CLIENT_TOKEN_ENV || value === undefined) continue;
     const key = byEnvName.get(name);
     if (!key) {
       const known = [...byEnvName.keys(), CONFIG_FILE_ENV];

@@ -28,6 +28,8 @@ export interface JoinOptions {
   presence: boolean;
   /** Replay this many of the channel's last messages on join. */
   history: number;
+  /** Not a member others see: no joined/left notices, not in the member list (an HTTP long-poll waiting for a message). */
+  hidden?: boolean;
 }
 
 /** One recipient's place in one channel. */
@@ -86,12 +88,20 @@ export class Hub {
 
   /** Each channel with members on this node, and who they are. */
   *localMembers(): Iterable<[channel: string, recipients: Recipient[]]> {
-    for (const [channel, members] of this.channels) yield [channel, [...members].map((member) => member.recipient)];
+    for (const [channel, members] of this.channels) {
+      const shown = [...members].filter((member) => !member.hidden).map((member) => member.recipient);
+      if (shown.length > 0) yield [channel, shown];
+    }
   }
 
   /** Bytes of channel history held in this process (the memory broker's; 0 when a remote broker keeps it). */
   get historyBytes(): number {
     return this.broker.historyBytes?.() ?? 0;
+  }
+
+  /** The channel's last `limit` messages, oldest first (on every node: the broker keeps them). */
+  history(channel: string, limit: number): Promise<ChannelMessage[]> {
+    return this.broker.history(channel, limit);
   }
 
   /** How many messages the channel's history holds now (up to `max`). */
@@ -111,6 +121,15 @@ export class Hub {
     return this.join(channel, silent, { relay: false, echo: false, presence: false, history: 0 }, onMessage, onJoin);
   }
 
+  /**
+   * Hears the channel's next messages (from this node and, through the broker, the others)
+   * without being a member: no one is told, the member list does not change.
+   */
+  observe(channel: string, onMessage: (event: ChannelMessage) => void): Membership {
+    const silent: Recipient = { name: '', encoding: 'line', send: () => false };
+    return this.join(channel, silent, { relay: false, echo: false, presence: false, history: 0, hidden: true }, onMessage);
+  }
+
   join(channel: string, recipient: Recipient, options: JoinOptions, listener?: (event: ChannelMessage) => void, onJoin?: (greet: Greet) => void): Membership {
     const member: Member = { ...options, recipient, listener, onJoin, pending: options.history > 0 ? [] : undefined };
     let members = this.channels.get(channel);
@@ -122,7 +141,7 @@ export class Hub {
     members.add(member);
     if (onJoin) this.greeters.set(channel, (this.greeters.get(channel) ?? new Set()).add(member));
     if (member.pending) this.replay(channel, member);
-    this.announce({ type: 'joined', channel, name: recipient.name }, member);
+    if (!member.hidden) this.announce({ type: 'joined', channel, name: recipient.name }, member);
     if (!listener) this.greet(channel, member);
 
     let left = false;
@@ -192,7 +211,7 @@ export class Hub {
       this.channels.delete(channel);
       this.broker.unsubscribe(channel).catch((error: unknown) => this.onError(error, channel));
     }
-    this.announce({ type: 'left', channel, name: member.recipient.name }, member);
+    if (!member.hidden) this.announce({ type: 'left', channel, name: member.recipient.name }, member);
   }
 
   private announce(event: ChannelEvent, subject: Member): void {

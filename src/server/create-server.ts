@@ -39,6 +39,8 @@ import { redactPath } from '../util/redact-url.js';
 import { within } from '../util/timeout.js';
 import { VERSION } from '../version.js';
 import { accept } from './accept.js';
+import { ApiOperations } from './api-operations.js';
+import { Waits } from './waits.js';
 import { CloseCode, type Connection } from './connection.js';
 import type { Endpoint } from './endpoint.js';
 import { channelEndpoint } from './endpoints/channel.js';
@@ -194,10 +196,18 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     },
   });
   notices.to = dashboard?.notice;
-  const handler = httpHandler(endpoints, { health, metrics: () => metrics.registry }, tls !== undefined, {
-    access,
+  const operations = new ApiOperations({
     hub,
     keyvalue: () => keyvalue,
+    connections: () => connections,
+    maxHistory: config.maxHistory,
+    maxMessageBytes: config.maxMessageBytes,
+    waits: new Waits(),
+  });
+  const handler = httpHandler(endpoints, { health, metrics: () => metrics.registry }, tls !== undefined, {
+    access,
+    operations,
+    mcp: config.mcp,
     maxMessageBytes: config.maxMessageBytes,
     limits,
     trustProxy: config.trustProxy,

@@ -1,39 +1,40 @@
 /**
  * HTTP into the hub and the store, for apps and scripts that do not speak
- * WebSocket (curl, webhooks from other services):
+ * WebSocket (curl, webhooks from other services, `resobridge mcp`):
  *   POST /publish/<channel>   body: the text (or JSON {"text": "…"}); ?name= sets the sender name
  *   GET /kv/<key>             the value as text/plain, 404 if none   (?ns= picks the namespace)
  *   PUT /kv/<key>             body: the value; watchers are told
  *   DELETE /kv/<key>
+ *   GET /kv?prefix=           the keys that start with prefix
+ *   GET /channels             channels with members on this node, and who is in them
+ *   GET /channels/<c>/members who is in a channel (on every node)
+ *   GET /channels/<c>/history?limit=   its last messages
+ *   GET /channels/<c>/next?timeout=    waits for its next message (a long-poll)
+ *   GET /connections          this node's open WebSocket connections
  * With tokens configured: `Authorization: Bearer <token>` or `?token=`, with the
- * same scopes as WebSocket clients (channel:<pattern> to publish, api / api:r for keys).
+ * same scopes as WebSocket clients (channel:<pattern> to publish and read, api /
+ * api:r for keys, connections to list connections). ApiOperations checks them.
  * Each request takes from its address's inbound allowance (addressInboundRate), shared
  * with that address's WebSocket messages; over it: 429 with Retry-After.
  */
-import { clip } from '../protocol/clip.js';
-import { ownCopy } from '../util/own-copy.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { clip } from '../protocol/clip.js';
 import type { Logger } from 'pino';
-import { mayChannel, mayUse, mayWriteKeys, type Access, type Grant } from '../auth/access.js';
-import type { Hub } from '../hub/hub.js';
+import type { Access, Grant } from '../auth/access.js';
 import { RequestError } from '../protocol/request-error.js';
-import type { KeyValue } from '../store/keyvalue.js';
 import { QuotaError } from '../store/quota.js';
 import { StorageFailure } from '../store/store.js';
-import { CHANNEL_NAME, CHANNEL_NAME_RULE } from './endpoints/channel.js';
 import { sendJson } from './http-pages.js';
-import { NAME_RULE } from '../protocol/names.js';
-import { reservedReason, reservedTag } from '../protocol/reserved.js';
 import { clientAddress } from './handshake.js';
 import type { InboundLimits } from './inbound-limits.js';
-import { DEFAULT_NAMESPACE, NAMESPACE } from './query-options.js';
+import { DEFAULT_NAMESPACE } from './query-options.js';
+import { DEFAULT_HISTORY, DEFAULT_WAIT_SECONDS, fail, type ApiOperations, type Reply } from './api-operations.js';
 import { redactPath, redactReason } from '../util/redact-url.js';
 import { browserRefusal, corsOrigin, type BrowserPolicy } from './browser-guard.js';
 
 export interface HttpApiContext {
   access: Access;
-  hub: Hub;
-  keyvalue: () => KeyValue | undefined;
+  operations: ApiOperations;
   maxMessageBytes: number;
   limits: InboundLimits;
   trustProxy: boolean;
@@ -42,16 +43,14 @@ export interface HttpApiContext {
   log: Logger;
 }
 
-type Reply = { status: number; body: Record<string, unknown> | string };
-
-const fail = (status: number, error: string): Reply => ({ status, body: { ok: false, error } });
+/** The API's paths: each answers JSON (or text for a key's value) and needs a token when tokens are configured. */
+const API_PATH = /^\/(publish\/[^/]+|kv(\/.*)?|channels(\/[^/]+\/(members|history|next))?|connections)$/;
 
 /** Answers the request if it is an API path; false if it is not one. */
 export async function httpApi(req: IncomingMessage, res: ServerResponse, url: URL, context: HttpApiContext): Promise<boolean> {
-  const publish = /^\/publish\/([^/]+)$/.exec(url.pathname);
-  const kv = /^\/kv\/(.+)$/.exec(url.pathname);
-  if (!publish && !kv) return false;
-  const limited = context.limits.request(clientAddress(req, req.socket, context.trustProxy));
+  if (!API_PATH.test(url.pathname)) return false;
+  const address = clientAddress(req, req.socket, context.trustProxy);
+  const limited = context.limits.request(address);
   if (limited) {
     const seconds = Math.max(1, Math.ceil(limited.waitMs / 1000));
     const error = `you are sending ${limited.over}; try again in ${seconds} s`;
@@ -70,9 +69,7 @@ export async function httpApi(req: IncomingMessage, res: ServerResponse, url: UR
   let reply: Reply;
   try {
     const grant = fromPage ? fail(403, fromPage) : authenticate(req, url, context.access);
-    if ('status' in grant) reply = grant;
-    else if (publish) reply = await publishTo(decodeURIComponent(publish[1] ?? ''), req, url, grant, context);
-    else reply = await keyValue(decodeURIComponent(kv?.[1] ?? ''), req, url, grant, context);
+    reply = 'status' in grant ? grant : await answer(req, res, url, grant, address, context);
   } catch (error) {
     if (error instanceof URIError) reply = fail(400, 'the path has a malformed %-escape');
     else if (error instanceof TooLarge) reply = fail(413, error.message);
@@ -84,6 +81,8 @@ export async function httpApi(req: IncomingMessage, res: ServerResponse, url: UR
       reply = fail(500, 'the server failed to handle that; see its log');
     }
   }
+  // A long-poll whose caller hung up: no one to answer, nothing refused.
+  if (res.destroyed) return true;
   if (reply.status >= 400 && reply.status !== 404 && typeof reply.body !== 'string') {
     logRefusal(req, url, reply.status, String(reply.body.error), context.log);
   }
@@ -122,12 +121,42 @@ function authenticate(req: IncomingMessage, url: URL, access: Access): Grant | R
   return result.ok ? result.grant : fail(result.status, result.reason.replace('Add ?token=YOUR-TOKEN to the URL', 'Send Authorization: Bearer YOUR-TOKEN (or ?token=)'));
 }
 
+/** Runs the operation the path names; `res` only to notice a long-poll's caller going away. */
+async function answer(req: IncomingMessage, res: ServerResponse, url: URL, grant: Grant, address: string, context: HttpApiContext): Promise<Reply> {
+  const { operations } = context;
+  const [, first = '', second, third] = url.pathname.split('/');
+  const reading = req.method === 'GET' || req.method === 'HEAD';
+  if (first === 'publish') return publishTo(decodeURIComponent(second ?? ''), req, url, grant, context);
+  if (first === 'kv') return keyValue(decodeURIComponent(url.pathname.slice('/kv/'.length)), req, url, grant, context);
+  if (!reading) return fail(405, `use GET on ${clip(url.pathname)}`);
+  if (first === 'connections') return operations.connections(grant);
+  if (second === undefined) return operations.channels(grant);
+  const channel = decodeURIComponent(second);
+  switch (third) {
+    case 'members':
+      return operations.members(grant, channel);
+    case 'history':
+      return operations.history(grant, channel, numberParameter(url, 'limit', DEFAULT_HISTORY));
+    default: {
+      // Ends (and gives its slot back) as soon as the caller hangs up.
+      const gone = new AbortController();
+      res.once('close', () => gone.abort());
+      const who = [`address:${address}`, ...(grant.name === 'anonymous' ? [] : [`token:${grant.name}`])];
+      return operations.next(grant, channel, numberParameter(url, 'timeout', DEFAULT_WAIT_SECONDS), who, gone.signal);
+    }
+  }
+}
+
+/** `?name=<number>`, or the default when absent; NaN (refused by the operation) when it is not a number. */
+function numberParameter(url: URL, name: string, fallback: number): number {
+  const text = url.searchParams.get(name);
+  return text === null || text === '' ? fallback : Number(text);
+}
+
 async function publishTo(channel: string, req: IncomingMessage, url: URL, grant: Grant, context: HttpApiContext): Promise<Reply> {
   if (req.method !== 'POST') return fail(405, `use POST to publish to /publish/${clip(channel)}`);
-  if (!CHANNEL_NAME.test(channel)) return fail(400, `"${clip(channel)}" is not a valid channel name: ${CHANNEL_NAME_RULE}`);
-  if (!mayChannel(grant, channel, 'write')) {
-    return fail(403, `the token "${grant.name}" may not publish to channel "${channel}": it needs the scope "channel:${channel}" (or a pattern that matches it) in its allow list`);
-  }
+  const refused = context.operations.refusePublish(grant, channel);
+  if (refused) return refused;
   const body = await readBody(req, context.maxMessageBytes);
   let text = body;
   if ((req.headers['content-type'] ?? '').includes('application/json')) {
@@ -141,42 +170,37 @@ async function publishTo(channel: string, req: IncomingMessage, url: URL, grant:
     if (typeof value !== 'string') return fail(400, 'send {"text": "…"}: "text" must be a string');
     text = value;
   }
-  const reserved = reservedTag(text);
-  if (reserved) return fail(400, reservedReason(reserved));
-  // A copy: kept in history, a slice would keep the whole (up to 16 KB) name alive.
-  const from = ownCopy(url.searchParams.get('name')?.slice(0, 64) ?? '') || (grant.name === 'anonymous' ? 'http' : grant.name);
-  context.hub.publish({ type: 'message', channel, senderName: from, text });
-  return { status: 200, body: { ok: true, channel } };
+  return context.operations.publish(grant, channel, text, url.searchParams.get('name') ?? undefined);
 }
 
 async function keyValue(key: string, req: IncomingMessage, url: URL, grant: Grant, context: HttpApiContext): Promise<Reply> {
-  const store = context.keyvalue();
-  if (!store) return fail(503, 'the server is starting or stopping; try again in a moment');
+  const { operations } = context;
   const ns = url.searchParams.get('ns') ?? DEFAULT_NAMESPACE;
-  if (!NAMESPACE.test(ns)) return fail(400, `ns must be ${NAME_RULE}`);
-  if (!mayUse(grant, { kind: 'api', path: '/api' })) return fail(403, `the token "${grant.name}" may not use keys: it needs the scope "api" (or "api:r" to read only) in its allow list`);
+  if (key === '') {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return fail(405, 'use GET on /kv?prefix= to list keys, or name a key: /kv/<key>');
+    return operations.listKeys(grant, ns, url.searchParams.get('prefix') ?? '');
+  }
   switch (req.method) {
     case 'GET':
-    case 'HEAD': {
-      const value = await store.get(ns, key);
-      return value === undefined ? fail(404, `no value for "${clip(key)}"`) : { status: 200, body: value };
+    case 'HEAD':
+      return operations.getKey(grant, ns, key);
+    case 'PUT': {
+      // Checked before the body is read: a refused request costs nothing more.
+      const refused = operations.refuseKeys(grant, ns, 'write');
+      if (refused) return refused;
+      return operations.setKey(grant, ns, key, await readBody(req, context.maxMessageBytes));
     }
-    case 'PUT':
-    case 'DELETE': {
-      if (!mayWriteKeys(grant)) return fail(403, `the token "${grant.name}" may only read keys: writing needs the scope "api" in its allow list`);
-      if (req.method === 'DELETE') return { status: 200, body: { ok: true, deleted: await store.delete(ns, key) } };
-      await store.set(ns, key, await readBody(req, context.maxMessageBytes));
-      return { status: 200, body: { ok: true, key } };
-    }
+    case 'DELETE':
+      return operations.deleteKey(grant, ns, key);
     default:
       return fail(405, 'use GET, PUT or DELETE on /kv/<key>');
   }
 }
 
-class TooLarge extends Error {}
+export class TooLarge extends Error {}
 
 /** The body as text, up to maxBytes (the message size limit); past that, 413. */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -9,6 +9,7 @@ import { isAdmin } from '../auth/access.js';
 import type { Endpoint } from './endpoint.js';
 import { browserRefusal } from './browser-guard.js';
 import { httpApi, logRefusal, requestToken, type HttpApiContext } from './http-api.js';
+import { MCP_PATH, serveMcp } from './mcp-endpoint.js';
 import { sendJson, sendPage } from './http-pages.js';
 import { route } from './router.js';
 import { endpointUrls } from './urls.js';
@@ -23,11 +24,12 @@ export interface PageSource {
   serve(req: IncomingMessage, res: ServerResponse, url: URL): boolean;
 }
 
-export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource, secure: boolean, api: HttpApiContext, pages?: PageSource) {
+export function httpHandler(endpoints: readonly Endpoint[], source: HealthSource, secure: boolean, api: HttpApiContext & { mcp: boolean }, pages?: PageSource) {
   const scheme = secure ? 'wss' : 'ws';
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if ((req.method === 'GET' || req.method === 'HEAD') && pages?.serve(req, res, url)) return;
+    if (url.pathname === MCP_PATH) return serveMcp(req, res, url, api, api.mcp);
     if (await httpApi(req, res, url, api)) return;
     const host = req.headers.host ?? 'localhost';
     const urls = endpointUrls(`${scheme}://${host}`, endpoints);

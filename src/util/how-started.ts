@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type StartedAs = 'checkout' | 'installed' | 'library';
-export type Subcommand = 'serve' | 'doctor' | 'client' | 'token';
+export type Subcommand = 'serve' | 'doctor' | 'client' | 'token' | 'mcp';
 
 /** The package's folder: one level up from both src/ and dist/ (this file is in <root>/<src|dist>/util). */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
