@@ -206,7 +206,7 @@ test('bad config names the bridge key and what is allowed', () => {
   assert.throws(make({ channel: 'bar', token: TOKEN }), (error: Error) => {
     assert.match(error.message, /bridges.*\[0\]: login and token go together/);
     assert.ok(!error.message.includes(TOKEN), `the token is repeated in: ${error.message}`);
-    assert.match(error.message, /"token":"\*\*\*"/);
+    assert.match(error.message, /a value not shown here, as it holds secrets/);
     return true;
   });
   const asText = () => createServer({ logLevel: 'silent', store: 'memory', bridges: JSON.stringify([{ type: 'twitch', channel: 'bar', token: TOKEN }]) as never });

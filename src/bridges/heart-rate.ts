@@ -20,6 +20,7 @@ import { ThrottledLog } from '../log/throttled.js';
 import { formatLine } from '../protocol/line.js';
 import { redactUrl } from '../util/redact-url.js';
 import { Backoff } from './backoff.js';
+import { dropSocket } from './drop-socket.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import { bridgeName, channelName, webSocketUrl } from './bridge-spec.js';
 import { readSecret, SECRET, type Secret } from './secret.js';
@@ -104,11 +105,7 @@ export class HeartRateBridge implements Bridge {
     this.stopTimers();
     const socket = this.socket;
     this.socket = undefined;
-    if (socket && socket.readyState !== WebSocket.CLOSED) {
-      const closed = new Promise((resolve) => socket.once('close', resolve));
-      socket.terminate();
-      await closed;
-    }
+    await dropSocket(socket);
     this.board.set('stopped', 'stopped');
   }
 

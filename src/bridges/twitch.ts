@@ -23,6 +23,7 @@ import { ThrottledLog } from '../log/throttled.js';
 import { formatLine, unescapeField } from '../protocol/line.js';
 import { redactUrl } from '../util/redact-url.js';
 import { Backoff } from './backoff.js';
+import { dropSocket } from './drop-socket.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import { bridgeName, channelName, webSocketUrl } from './bridge-spec.js';
 import { nickOf, parseIrcLine, type IrcMessage } from './irc.js';
@@ -125,11 +126,7 @@ export class TwitchBridge implements Bridge {
     clearTimeout(this.watchdog);
     const socket = this.socket;
     this.socket = undefined;
-    if (socket && socket.readyState !== WebSocket.CLOSED) {
-      const closed = new Promise((resolve) => socket.once('close', resolve));
-      socket.terminate();
-      await closed;
-    }
+    await dropSocket(socket);
     this.board.set('stopped', 'stopped');
   }
 

@@ -128,23 +128,9 @@ function parseValue<T>(field: Field<T>, value: unknown): Parsed<T> {
   return result.success ? { ok: true, value: result.data } : { ok: false };
 }
 
-/** Keys whose values are secrets written inline (a bridge's `token: "…"` or `password: "…"`): never repeated in an error. */
-const SECRET_KEY = /token|password|secret/i;
-
-/** The value as JSON, with secrets written inline replaced by "***" (in JSON text from a flag or env var too). */
-function withoutSecrets(value: unknown): string {
-  const redact = (data: unknown) => JSON.stringify(data, (key, inner: unknown) => (typeof inner === 'string' && SECRET_KEY.test(key) ? '***' : inner));
-  if (typeof value !== 'string' || !SECRET_KEY.test(value)) return redact(value);
-  try {
-    return JSON.stringify(redact(JSON.parse(value)));
-  } catch {
-    return 'text that names a secret, not shown here';
-  }
-}
-
 function invalid(where: string, field: Field<unknown>, value: unknown): ConfigError {
   const detail = field.explain?.(value);
-  const got = field.secret ? 'a value not shown here, as it holds secrets' : withoutSecrets(value);
+  const got = field.secret ? 'a value not shown here, as it holds secrets' : JSON.stringify(value);
   const shown = got.length > 120 ? `${got.slice(0, 120)}…` : got;
   return new ConfigError(`Invalid setting: ${where} must be ${field.allowed} (got ${shown})${detail ? `; ${detail.replace(/^\./, '')}` : ''}.`);
 }
