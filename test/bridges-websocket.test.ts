@@ -248,7 +248,8 @@ test('websocket: coalesce publishes lines keyed by tag and first field, for a wo
 test('websocket: the config examples in docs/bridges.md are valid and their expressions compile', async () => {
   const { parse } = await import('yaml');
   const doc = readFileSync(new URL('../docs/bridges.md', import.meta.url), 'utf8');
-  const section = doc.slice(doc.indexOf('## `websocket`'), doc.indexOf('### Secrets'));
+  // The websocket section and the mapping section after it.
+  const section = doc.slice(doc.indexOf('## `websocket`'), doc.indexOf('\n## ', doc.indexOf('## Mapping JSON to world lines')));
   const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
   assert.ok(blocks.length >= 3);
   const [full = '', ...fragments] = blocks;
