@@ -75,6 +75,9 @@ export interface ServiceCall {
 }
 
 /** The world's shorthands: `on|light.kitchen` → light.turn_on, and so on. */
+/** Service data keys Home Assistant reads as targets. */
+const TARGET_KEYS = ['entity_id', 'device_id', 'area_id', 'floor_id', 'label_id'];
+
 const SHORTHANDS: Record<string, string> = { on: 'turn_on', off: 'turn_off', toggle: 'toggle' };
 
 /** The tags a world sends to this bridge. */
@@ -107,5 +110,8 @@ export function parseCommand(text: string): ServiceCall | { entityId: string; pr
     return { entityId, problem: `the service data is not JSON (${(error as Error).message}); send an object such as {"brightness":120}` };
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return { entityId, problem: 'the service data must be a JSON object such as {"brightness":120}' };
+  // Home Assistant merges the call's target into its data, so these keys would add targets (a whole area, device, label) past entities:.
+  const targeting = TARGET_KEYS.find((key) => Object.hasOwn(data, key));
+  if (targeting) return { entityId, problem: `the service data may not hold "${targeting}": the target is the entity named in the line, ${entityId}` };
   return { entityId, domain: callDomain, service: callService, data: data as Record<string, unknown> };
 }
