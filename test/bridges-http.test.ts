@@ -79,6 +79,22 @@ test('http request: a command verb asks the API; the answer (with the request id
   assert.equal(await bob.ask('ping'), 'pong', 'Bob got nothing of it');
 });
 
+test('http request: a field cannot climb out of its path segment with . or .. (a URL parser resolves them)', { timeout: 30_000 }, async (t) => {
+  const api = await jsonApi(t, {
+    '/api/public/item': (_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
+    '/api/admin': (_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"secret":"admin-only"}'),
+  });
+  const { ws } = await startServer(t, {
+    bridges: [{ type: 'http', name: 'items', request: { verb: 'item', args: ['a', 'b'], url: `${api.url('/api/public/')}{args[0]}/{args[1]}`, reply: '["item", $string(body)]' } }],
+  });
+  const world = await TestClient.connect(t, ws('/api?name=Mallory'));
+  assert.equal(await world.ask('item|..|admin'), 'error|items|the request could not be built: a field may not be . or .. in the URL\'s path (it would change which resource is asked)');
+  assert.equal(await world.ask('item|.|item'), 'error|items|the request could not be built: a field may not be . or .. in the URL\'s path (it would change which resource is asked)');
+  assert.equal(api.received.length, 0, 'nothing was sent');
+  assert.equal(await world.ask('item|x..|y'), 'error|items|the API answered 404', 'dots inside a segment are a name like any other');
+  assert.equal(api.received[0]?.path, '/api/public/x../y');
+});
+
 test('http request: a tagged channel line becomes a POST; the answer is whispered to the sender, not to the channel', { timeout: 30_000 }, async (t) => {
   const api = await jsonApi(t, {
     '/ask': (request, response) => {
