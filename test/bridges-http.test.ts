@@ -199,6 +199,20 @@ test('http request: requests in flight are bounded per world and per bridge; the
   assert.equal(api.received.length, 2, 'the refused ones never reached the API');
 });
 
+test('http: a redirect to another origin is not followed: the secret headers never leave for it', { timeout: 30_000 }, async (t) => {
+  const elsewhere = await jsonApi(t, { '/collect': (_request, response) => void response.writeHead(200, { 'content-type': 'application/json' }).end('{"got":"it"}') });
+  const api = await jsonApi(t, {
+    '/moved': (_request, response) => void response.writeHead(302, { location: elsewhere.url('/collect') }).end(),
+  });
+  const { ws } = await startServer(t, {
+    bridges: [{ type: 'http', name: 'keyed', headers: { 'x-api-key': 'key-for-api-only' }, request: { verb: 'ask', url: api.url('/moved') } }],
+  });
+  const world = await TestClient.connect(t, ws('/api'));
+  assert.match(await world.ask('ask|x'), /^error\|keyed\|the API answered 302 \(a redirect\)/);
+  assert.equal(api.received.length, 1);
+  assert.equal(elsewhere.received.length, 0, 'the other origin got no request, and so not the key');
+});
+
 test('http: a secret header reaches the API and appears nowhere else (log, /healthz, errors)', { timeout: 30_000 }, async (t) => {
   const secret = 'Bearer sk-very-secret-4711';
   process.env.RESOBRIDGE_TEST_HTTP_TOKEN = secret;
