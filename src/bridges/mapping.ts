@@ -40,6 +40,16 @@ export const MAPPING_MAX_OUT_BYTES = 1024 * 1024;
 
 const expression = z.string().trim().min(1, 'the expression is empty');
 
+/**
+ * JSONata's own $pad, taken once: a width is often a world's number (a progress bar), and the
+ * string is built in one evaluation step, which the time limit cannot stop, so it is bounded here.
+ */
+const builtinPad = (jsonata('$pad').evaluate({}) as unknown as Promise<{ implementation: (...args: unknown[]) => unknown; signature: unknown }>);
+async function boundedPad(this: unknown, text: unknown, width: unknown, char: unknown): Promise<unknown> {
+  if (typeof width === 'number' && Math.abs(width) > MAPPING_MAX_OUT_BYTES) throw new Error(`$pad to ${width} characters is over the limit of ${MAPPING_MAX_OUT_BYTES}`);
+  return (await builtinPad).implementation.call(this, text, width, char);
+}
+
 export const IN_MAPPING = z
   .object({ when: expression.optional(), lines: expression.optional(), keys: expression.optional() })
   .strict()
@@ -105,6 +115,7 @@ export class Expression {
     };
     this.compiled.assign(Symbol.for('jsonata.__evaluate_entry') as unknown as string, check(true));
     this.compiled.assign(Symbol.for('jsonata.__evaluate_exit') as unknown as string, check(false));
+    this.compiled.registerFunction('pad', boundedPad, '<s-ns?:s>');
   }
 
   /** Evaluates on `input`; throws an Error saying what went wrong (never the input's content). */
