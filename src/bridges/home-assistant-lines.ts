@@ -75,6 +75,8 @@ export interface ServiceCall {
 }
 
 /** The world's shorthands: `on|light.kitchen` → light.turn_on, and so on. */
+/** The homeassistant domain's services that act on the target entity, whatever its domain. */
+const ENTITY_SERVICES = new Set(['turn_on', 'turn_off', 'toggle', 'update_entity']);
 /** Service data keys Home Assistant reads as targets. */
 const TARGET_KEYS = ['entity_id', 'device_id', 'area_id', 'floor_id', 'label_id'];
 
@@ -100,6 +102,10 @@ export function parseCommand(text: string): ServiceCall | { entityId: string; pr
   const [service = '', ...json] = rest;
   if (!SERVICE.test(service)) return { entityId, problem: `"${service.slice(0, 100)}" is not a service; write e.g. call|${entityId}|turn_on or call|${entityId}|homeassistant.toggle` };
   const [callDomain, callService] = service.includes('.') ? (service.split('.') as [string, string]) : [domain, service];
+  // Another domain's service does not act on the entity (homeassistant.stop, script.*, shell_command.* ignore the target): only the generic entity ones may.
+  if (callDomain !== domain && !(callDomain === 'homeassistant' && ENTITY_SERVICES.has(callService))) {
+    return { entityId, problem: `"${service}" does not act on ${entityId}: only ${domain}.<service> or homeassistant.turn_on, turn_off, toggle or update_entity` };
+  }
   // A `|` inside the JSON splits it into fields: join them back.
   const source = json.join('|').trim();
   if (source === '') return { entityId, domain: callDomain, service: callService, data: undefined };
