@@ -278,6 +278,20 @@ test('http: what was last published is remembered per key, up to a bound (the ol
   assert.equal(last.changed('x', undefined), false);
 });
 
+test('http: what is remembered of published values is a digest, so its memory does not grow with the API\'s line sizes', () => {
+  const last = new LastPublished(10_000);
+  const big = 'x'.repeat(64 * 1024);
+  for (let i = 0; i < 1_000; i++) last.changed(`${i}|${big}`, `${big}${i}`);
+  assert.equal(last.size, 1_000);
+  // What the map holds, measured: bracket access reaches the private map (TypeScript allows it, for tests like this).
+  const held = JSON.stringify([...last['values']]).length;
+  assert.ok(held <= 1_000 * 128, `${held} characters held for 1,000 lines of 64 KiB (the lines themselves are 128 MiB)`);
+  assert.equal(last.changed(`5|${big}`, `${big}5`), false, 'the same value is still recognised');
+  assert.equal(last.changed(`5|${big}`, `${big}6`), true);
+  assert.equal(last.changed('d', ''), true);
+  assert.equal(last.changed('d', undefined), true, 'a deletion differs from an empty value');
+});
+
 test('http request: a command-mode member that pub\'d gets the answer as msg|…; an empty reply is ok|<tag>|<bridge>; a failing poll recovers', { timeout: 30_000 }, async (t) => {
   let calls = 0;
   const api = await jsonApi(t, {
