@@ -79,6 +79,22 @@ test('http request: a command verb asks the API; the answer (with the request id
   assert.equal(await bob.ask('ping'), 'pong', 'Bob got nothing of it');
 });
 
+test('http request: a field cannot climb out of its path segment with . or .. (a URL parser resolves them)', { timeout: 30_000 }, async (t) => {
+  const api = await jsonApi(t, {
+    '/api/public/item': (_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
+    '/api/admin': (_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"secret":"admin-only"}'),
+  });
+  const { ws } = await startServer(t, {
+    bridges: [{ type: 'http', name: 'items', request: { verb: 'item', args: ['a', 'b'], url: `${api.url('/api/public/')}{args[0]}/{args[1]}`, reply: '["item", $string(body)]' } }],
+  });
+  const world = await TestClient.connect(t, ws('/api?name=Mallory'));
+  assert.equal(await world.ask('item|..|admin'), 'error|items|the request could not be built: a field may not be . or .. in the URL\'s path (it would change which resource is asked)');
+  assert.equal(await world.ask('item|.|item'), 'error|items|the request could not be built: a field may not be . or .. in the URL\'s path (it would change which resource is asked)');
+  assert.equal(api.received.length, 0, 'nothing was sent');
+  assert.equal(await world.ask('item|x..|y'), 'error|items|the API answered 404', 'dots inside a segment are a name like any other');
+  assert.equal(api.received[0]?.path, '/api/public/x../y');
+});
+
 test('http request: a tagged channel line becomes a POST; the answer is whispered to the sender, not to the channel', { timeout: 30_000 }, async (t) => {
   const api = await jsonApi(t, {
     '/ask': (request, response) => {
@@ -183,6 +199,20 @@ test('http request: requests in flight are bounded per world and per bridge; the
   assert.equal(api.received.length, 2, 'the refused ones never reached the API');
 });
 
+test('http: a redirect to another origin is not followed: the secret headers never leave for it', { timeout: 30_000 }, async (t) => {
+  const elsewhere = await jsonApi(t, { '/collect': (_request, response) => void response.writeHead(200, { 'content-type': 'application/json' }).end('{"got":"it"}') });
+  const api = await jsonApi(t, {
+    '/moved': (_request, response) => void response.writeHead(302, { location: elsewhere.url('/collect') }).end(),
+  });
+  const { ws } = await startServer(t, {
+    bridges: [{ type: 'http', name: 'keyed', headers: { 'x-api-key': 'key-for-api-only' }, request: { verb: 'ask', url: api.url('/moved') } }],
+  });
+  const world = await TestClient.connect(t, ws('/api'));
+  assert.match(await world.ask('ask|x'), /^error\|keyed\|the API answered 302 \(a redirect\)/);
+  assert.equal(api.received.length, 1);
+  assert.equal(elsewhere.received.length, 0, 'the other origin got no request, and so not the key');
+});
+
 test('http: a secret header reaches the API and appears nowhere else (log, /healthz, errors)', { timeout: 30_000 }, async (t) => {
   const secret = 'Bearer sk-very-secret-4711';
   process.env.RESOBRIDGE_TEST_HTTP_TOKEN = secret;
@@ -246,6 +276,20 @@ test('http: what was last published is remembered per key, up to a bound (the ol
   assert.equal(last.changed('b', '1'), true, 'forgotten: published again');
   assert.equal(last.changed('x', undefined), true, 'a deletion is a value too');
   assert.equal(last.changed('x', undefined), false);
+});
+
+test('http: what is remembered of published values is a digest, so its memory does not grow with the API\'s line sizes', () => {
+  const last = new LastPublished(10_000);
+  const big = 'x'.repeat(64 * 1024);
+  for (let i = 0; i < 1_000; i++) last.changed(`${i}|${big}`, `${big}${i}`);
+  assert.equal(last.size, 1_000);
+  // What the map holds, measured: bracket access reaches the private map (TypeScript allows it, for tests like this).
+  const held = JSON.stringify([...last['values']]).length;
+  assert.ok(held <= 1_000 * 128, `${held} characters held for 1,000 lines of 64 KiB (the lines themselves are 128 MiB)`);
+  assert.equal(last.changed(`5|${big}`, `${big}5`), false, 'the same value is still recognised');
+  assert.equal(last.changed(`5|${big}`, `${big}6`), true);
+  assert.equal(last.changed('d', ''), true);
+  assert.equal(last.changed('d', undefined), true, 'a deletion differs from an empty value');
 });
 
 test('http request: a command-mode member that pub\'d gets the answer as msg|…; an empty reply is ok|<tag>|<bridge>; a failing poll recovers', { timeout: 30_000 }, async (t) => {

@@ -97,6 +97,23 @@ test('webhook: failures are retried with backoff, then written to the dead-lette
   }
 });
 
+test('webhook: a redirect is not followed: the message and its secret headers do not go to another address', { timeout: 30_000 }, async (t) => {
+  const elsewhere = await receiver(t);
+  const redirector = createServer((_req, res) => void res.writeHead(307, { location: elsewhere.url }).end());
+  redirector.listen(0, '127.0.0.1');
+  await once(redirector, 'listening');
+  t.after(() => redirector.close());
+  const dead = deadLetter();
+  const { ws } = await startServer(t, {
+    bridges: [{ type: 'webhook', name: 'moved', url: `http://127.0.0.1:${(redirector.address() as { port: number }).port}/hook`, headers: { 'x-api-key': 'for-the-hook-only' }, channel: 'r', retryMs: 10, deadLetter: dead }],
+  });
+  const world = await TestClient.connect(t, ws('/channel/r?name=Dan'));
+  world.send('hello');
+  for (let i = 0; i < 500 && elsewhere.calls() === 0 && readFileSync(dead, { encoding: 'utf8', flag: 'a+' }).trim() === ''; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.match(readFileSync(dead, { encoding: 'utf8', flag: 'a+' }), /answered 307/);
+  assert.equal(elsewhere.calls(), 0, 'nothing reached the address the redirect pointed to');
+});
+
 test('webhook: an unreachable URL shows as retrying, and the server keeps serving', { timeout: 30_000 }, async (t) => {
   const { ws, server } = await startServer(t, {
     bridges: [{ type: 'webhook', name: 'nowhere', url: 'http://127.0.0.1:1/hook', channel: 'c', retryMs: 50, attempts: 100, deadLetter: deadLetter() }],

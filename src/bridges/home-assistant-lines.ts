@@ -75,6 +75,11 @@ export interface ServiceCall {
 }
 
 /** The world's shorthands: `on|light.kitchen` → light.turn_on, and so on. */
+/** The homeassistant domain's services that act on the target entity, whatever its domain. */
+const ENTITY_SERVICES = new Set(['turn_on', 'turn_off', 'toggle', 'update_entity']);
+/** Service data keys Home Assistant reads as targets. */
+const TARGET_KEYS = ['entity_id', 'device_id', 'area_id', 'floor_id', 'label_id'];
+
 const SHORTHANDS: Record<string, string> = { on: 'turn_on', off: 'turn_off', toggle: 'toggle' };
 
 /** The tags a world sends to this bridge. */
@@ -97,6 +102,10 @@ export function parseCommand(text: string): ServiceCall | { entityId: string; pr
   const [service = '', ...json] = rest;
   if (!SERVICE.test(service)) return { entityId, problem: `"${service.slice(0, 100)}" is not a service; write e.g. call|${entityId}|turn_on or call|${entityId}|homeassistant.toggle` };
   const [callDomain, callService] = service.includes('.') ? (service.split('.') as [string, string]) : [domain, service];
+  // Another domain's service does not act on the entity (homeassistant.stop, script.*, shell_command.* ignore the target): only the generic entity ones may.
+  if (callDomain !== domain && !(callDomain === 'homeassistant' && ENTITY_SERVICES.has(callService))) {
+    return { entityId, problem: `"${service}" does not act on ${entityId}: only ${domain}.<service> or homeassistant.turn_on, turn_off, toggle or update_entity` };
+  }
   // A `|` inside the JSON splits it into fields: join them back.
   const source = json.join('|').trim();
   if (source === '') return { entityId, domain: callDomain, service: callService, data: undefined };
@@ -107,5 +116,8 @@ export function parseCommand(text: string): ServiceCall | { entityId: string; pr
     return { entityId, problem: `the service data is not JSON (${(error as Error).message}); send an object such as {"brightness":120}` };
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) return { entityId, problem: 'the service data must be a JSON object such as {"brightness":120}' };
+  // Home Assistant merges the call's target into its data, so these keys would add targets (a whole area, device, label) past entities:.
+  const targeting = TARGET_KEYS.find((key) => Object.hasOwn(data, key));
+  if (targeting) return { entityId, problem: `the service data may not hold "${targeting}": the target is the entity named in the line, ${entityId}` };
   return { entityId, domain: callDomain, service: callService, data: data as Record<string, unknown> };
 }

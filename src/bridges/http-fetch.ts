@@ -21,6 +21,9 @@ export interface HttpLimits {
   signal?: AbortSignal;
 }
 
+/** Statuses fetch would follow (304 Not Modified is an answer, not a redirect). */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
 /** Why an exchange failed, and whether trying again may help (the peer was away or overloaded). */
 export class HttpFailure extends Error {
   constructor(
@@ -38,7 +41,12 @@ export async function exchange(url: string, init: RequestInit, limits: HttpLimit
   const signal = AbortSignal.any([timeout, tooLarge.signal, ...(limits.signal ? [limits.signal] : [])]);
   const tooBig = () => new HttpFailure(`the answer is over ${limits.maxBytes} bytes (maxResponseBytes)`, false);
   try {
-    const response = await fetch(url, { ...init, signal });
+    // Redirects are not followed: fetch would take the secret headers along to wherever one points (it drops only Authorization).
+    const response = await fetch(url, { ...init, signal, redirect: 'manual' });
+    if (REDIRECTS.has(response.status)) {
+      await response.body?.cancel().catch(() => {});
+      throw new HttpFailure(`the API answered ${response.status} (a redirect); it is not followed, so the headers go nowhere else: put the address it points to in the bridge's url`, false);
+    }
     const declared = Number(response.headers.get('content-length') ?? Number.NaN);
     if (declared > limits.maxBytes) {
       tooLarge.abort();

@@ -10,6 +10,9 @@ import { Expression, MappingError } from './mapping.js';
 
 type Part = string | Expression;
 
+/** A path segment a URL parser removes or climbs with: `.`, `..`, or those written as %2e. */
+const DOT_SEGMENT = /^(\.|%2e){1,2}$/i;
+
 /** A URL's scheme and host, written out before any `{`. */
 const FIXED_ORIGIN = /^https?:\/\/[^/?#{}\s]+([/?#]|$)/;
 
@@ -41,6 +44,11 @@ export class UrlTemplate {
   async fill(input: unknown): Promise<string> {
     let url = '';
     for (const part of this.parts) url += typeof part === 'string' ? part : encodeURIComponent(asText(await part.evaluate(input)));
+    // encodeURIComponent leaves dots, and a URL parser resolves `.`/`..` segments (also as %2e): `/items/{args[0]}` with `..` would ask another resource.
+    const origin = FIXED_ORIGIN.exec(url);
+    const pathAt = origin ? origin[0].length - (origin[1]?.length ?? 0) : 0;
+    const segments = url.slice(pathAt).split(/[?#]/, 1)[0]?.split('/') ?? [];
+    if (segments.some((segment) => DOT_SEGMENT.test(segment))) throw new Error("a field may not be . or .. in the URL's path (it would change which resource is asked)");
     return url;
   }
 }

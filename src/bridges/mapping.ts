@@ -40,6 +40,16 @@ export const MAPPING_MAX_OUT_BYTES = 1024 * 1024;
 
 const expression = z.string().trim().min(1, 'the expression is empty');
 
+/**
+ * JSONata's own $pad, taken once: a width is often a world's number (a progress bar), and the
+ * string is built in one evaluation step, which the time limit cannot stop, so it is bounded here.
+ */
+const builtinPad = (jsonata('$pad').evaluate({}) as unknown as Promise<{ implementation: (...args: unknown[]) => unknown; signature: unknown }>);
+async function boundedPad(this: unknown, text: unknown, width: unknown, char: unknown): Promise<unknown> {
+  if (typeof width === 'number' && Math.abs(width) > MAPPING_MAX_OUT_BYTES) throw new Error(`$pad to ${width} characters is over the limit of ${MAPPING_MAX_OUT_BYTES}`);
+  return (await builtinPad).implementation.call(this, text, width, char);
+}
+
 export const IN_MAPPING = z
   .object({ when: expression.optional(), lines: expression.optional(), keys: expression.optional() })
   .strict()
@@ -79,6 +89,8 @@ export class Expression {
       const at = position === undefined ? '' : ` at character ${position}`;
       throw new MappingError(`${where}: the JSONata expression has an error${at}: ${message ?? String(error)} (try it at https://try.jsonata.org)`);
     }
+    // One step builds $pad's whole string, which no time limit can interrupt: its width is bounded instead.
+    this.compiled.registerFunction('pad', boundedPad, '<s-ns?:s>');
   }
 
   /** Evaluates on `input`; throws an Error saying what went wrong (never the input's content). */

@@ -27,6 +27,7 @@ import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import { z } from 'zod';
 import { bridgeName, channelName } from './bridge-spec.js';
 import { IN_MAPPING, InMapping, OUT_MAPPING, OutMapping } from './mapping.js';
+import { ThrottledLog } from '../log/throttled.js';
 import { MappingQueue } from './mapping-queue.js';
 import { readSecret, SECRET, type Secret } from './secret.js';
 
@@ -93,6 +94,7 @@ export class MqttBridge implements Bridge {
   private readonly subscriptions: Subscription[];
   private readonly publications: Map<string, Publication>;
   private readonly mappings: MappingQueue;
+  private readonly throttled: ThrottledLog;
   /** Set when the broker refused the login: no more tries until a restart. */
   private refused = false;
   /** Mapped messages still queued at stop() are dropped, not delivered to a closed store. */
@@ -104,6 +106,8 @@ export class MqttBridge implements Bridge {
     private readonly hub: Hub,
     private readonly keyvalue: () => KeyValue | undefined,
     private readonly log: Logger,
+    /** Largest message taken from the broker (the server's maxMessageBytes): past it, dropped before mapping or relaying. */
+    private readonly maxMessageBytes = Number.POSITIVE_INFINITY,
   ) {
     this.name = spec.name ?? 'mqtt';
     this.board = new StatusBoard(this.name, 'mqtt');
@@ -121,6 +125,7 @@ export class MqttBridge implements Bridge {
       ]),
     );
     this.mappings = new MappingQueue(this.name, log);
+    this.throttled = new ThrottledLog(log);
   }
 
   start(): void {
@@ -196,6 +201,11 @@ export class MqttBridge implements Bridge {
   }
 
   private fromBroker(topic: string, payload: Buffer): void {
+    // A broker takes messages up to 256 MB from anyone who may publish: none of that size is mapped, queued or sent to worlds.
+    if (payload.length > this.maxMessageBytes) {
+      this.throttled.warn('too-big', { bridge: this.name, topic, bytes: payload.length, maxMessageBytes: this.maxMessageBytes }, 'mqtt message over maxMessageBytes; not relayed');
+      return;
+    }
     const text = payload.toString('utf8');
     if (Buffer.byteLength(text) !== payload.length || text.includes('\uFFFD')) {
       this.log.warn({ bridge: this.name, topic, bytes: payload.length }, 'mqtt message is not text; not relayed');

@@ -39,6 +39,12 @@ export const OBS_NEWS_TAGS = new Set(['program', 'muted', 'streaming', 'recordin
 
 const USAGE = 'send scene|<scene>, mute|<input>|true/false/toggle, unmute|<input>, stream|start/stop/toggle, record|start/stop/toggle/pause/resume, text|<input>|<text>, state, or obs|<RequestType>|<JSON>';
 
+/**
+ * Raw requests no world may send (lower case): the stream key (Get/SetStreamServiceSettings), and
+ * files written where the request says (a screenshot path, the record directory, profile settings).
+ */
+const WITHHELD = new Set(['getstreamservicesettings', 'setstreamservicesettings', 'savesourcescreenshot', 'setrecorddirectory', 'setprofileparameter']);
+
 const STREAM: Record<string, string> = { start: 'StartStream', stop: 'StopStream', toggle: 'ToggleStream' };
 const RECORD: Record<string, string> = { start: 'StartRecord', stop: 'StopRecord', toggle: 'ToggleRecord', pause: 'PauseRecord', resume: 'ResumeRecord' };
 
@@ -77,6 +83,7 @@ export function readWorldLine(text: string): WorldAsk | undefined {
     case 'obs': {
       const requestType = args[0]?.trim();
       if (!requestType || !/^[A-Za-z]+$/.test(requestType)) return mistake('send obs|<RequestType>|<JSON object>, e.g. obs|GetSceneList or obs|SetInputVolume|{"inputName":"Mic","inputVolumeDb":-6}');
+      if (WITHHELD.has(requestType.toLowerCase())) return mistake(`${requestType} is not sent to OBS from a world: it reads the stream key, sends the stream elsewhere, or writes files on this computer`);
       if (args.length < 2 || rest(1).trim() === '') return request(requestType);
       let data: unknown;
       try {

@@ -46,7 +46,7 @@ function driver<T extends z.ZodType>(schema: T, create: (spec: z.output<T>, cont
 const DRIVERS = {
   program: driver(PROGRAM_SPEC, (spec, c) => new ProgramBridge(spec, c.hub, c.maxMessageBytes, c.log)),
   osc: driver(OSC_SPEC, (spec, c) => new OscBridge(spec, c.hub, c.log)),
-  mqtt: driver(MQTT_SPEC, (spec, c) => new MqttBridge(spec, c.hub, c.keyvalue, c.log)),
+  mqtt: driver(MQTT_SPEC, (spec, c) => new MqttBridge(spec, c.hub, c.keyvalue, c.log, c.maxMessageBytes)),
   webhook: driver(WEBHOOK_SPEC, (spec, c) => new WebhookBridge(spec, c.hub, c.keyvalue, c.log)),
   http: driver(HTTP_SPEC, (spec, c) => new HttpBridge(spec, c)),
   'home-assistant': driver(HOME_ASSISTANT_SPEC, (spec, c) => new HomeAssistantBridge(spec, c)),

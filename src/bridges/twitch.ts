@@ -12,7 +12,8 @@
  *        which would lock the account out for 30 minutes).
  * Anonymous (read-only) logins are `justinfan<digits>`. A login Twitch refuses
  * fails for good (the token is wrong: retrying cannot fix it); any other
- * disconnect reconnects with backoff; Twitch's RECONNECT reconnects at once.
+ * disconnect reconnects with backoff; Twitch's RECONNECT reconnects at once (a
+ * second one within 10 s waits its turn in the backoff, so a peer cannot make a storm).
  */
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
@@ -43,6 +44,8 @@ export const MAX_LINE_CHARS = 16 * 1024;
 const WELCOME_TIMEOUT_MS = 15_000;
 /** Twitch PINGs about every 5 minutes; silence for longer than this means a dead connection. */
 const IDLE_TIMEOUT_MS = 7 * 60_000;
+/** A connection that stayed joined this long starts the retry delays at 1 s again; RECONNECTs closer together than this wait their turn in the backoff. */
+const STAYED_UP_MS = 10_000;
 const LOGIN_FAILED = /login authentication failed|improperly formatted auth|login unsuccessful/i;
 const TOKEN_HELP =
   'Get a user access token with the chat:read and chat:edit scopes for that login (https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/, or `twitch token -u -s "chat:read chat:edit"` with the Twitch CLI), put it where token points, and restart';
@@ -93,6 +96,10 @@ export class TwitchBridge implements Bridge {
   private timer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private joined = false;
+  /** When the channel was last joined (0: not joined on this connection). */
+  private joinedAt = 0;
+  /** When a RECONNECT was last obeyed at once. */
+  private reconnectedAt = 0;
   private stopped = true;
   private failed = false;
 
@@ -146,6 +153,7 @@ export class TwitchBridge implements Bridge {
   private connect(): void {
     if (this.stopped || this.failed) return;
     this.joined = false;
+    this.joinedAt = 0;
     this.board.set('connecting', `connecting to ${this.where}`);
     let socket: WebSocket;
     try {
@@ -188,8 +196,14 @@ export class TwitchBridge implements Bridge {
       clearTimeout(this.watchdog);
       this.lostQueue();
       if (this.stopped || this.failed) return;
+      if (this.stayedUp()) this.backoff.reset();
       this.retry(`the connection to ${this.where} closed (${code})`);
     });
+  }
+
+  /** The channel has been joined on this connection for STAYED_UP_MS or more. */
+  private stayedUp(): boolean {
+    return this.joinedAt > 0 && Date.now() - this.joinedAt >= STAYED_UP_MS;
   }
 
   private retry(why: string): void {
@@ -228,21 +242,27 @@ export class TwitchBridge implements Bridge {
       case 'JOIN':
         if (nickOf(message.prefix).toLowerCase() === this.nick && params[0]?.toLowerCase() === this.channel) {
           this.joined = true;
-          this.backoff.reset();
+          this.joinedAt = Date.now();
           this.board.set('connected', this.describe());
           this.log.info({ bridge: this.name, channel: this.channel }, 'twitch bridge joined');
         }
         return;
-      case 'RECONNECT':
-        // Twitch is about to restart this server: go at once, no backoff.
-        this.log.info({ bridge: this.name }, 'twitch asked to reconnect');
+      case 'RECONNECT': {
+        // Twitch is about to restart this server: go at once, no backoff; but a peer that says it
+        // again soon after the last one (broken, or hostile) is retried with backoff, not in a storm.
+        const atOnce = Date.now() - this.reconnectedAt >= STAYED_UP_MS;
+        this.log.info({ bridge: this.name, atOnce }, 'twitch asked to reconnect');
         this.socket = undefined;
         clearTimeout(this.timer);
         clearTimeout(this.watchdog);
         this.lostQueue();
         socket.terminate();
-        this.connect();
+        if (atOnce) {
+          this.reconnectedAt = Date.now();
+          this.connect();
+        } else this.retry(`${this.where} asked to reconnect again within ${STAYED_UP_MS / 1000} s of the last time`);
         return;
+      }
       case 'NOTICE':
         if (params[0] === '*' && LOGIN_FAILED.test(params[1] ?? '')) return this.fail(socket, params[1] ?? '');
         this.log.info({ bridge: this.name, notice: message.tags.get('msg-id') ?? '', text: params[1] ?? '' }, 'twitch notice');

@@ -202,7 +202,8 @@ export class WebhookBridge implements Bridge {
     try {
       const headers: Record<string, string> = { 'content-type': request.type, 'user-agent': 'resobridge-webhook' };
       for (const [name, value] of this.headers) headers[name.toLowerCase()] = value.reveal();
-      const response = await fetch(this.url.reveal(), { method: 'POST', headers, body: request.text, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      // A redirect is not followed: fetch would take the secret headers (and the message) to wherever it points.
+      const response = await fetch(this.url.reveal(), { method: 'POST', headers, body: request.text, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
       await response.body?.cancel();
       if (response.ok) return {};
       const retry = response.status >= 500 || response.status === 429;
