@@ -95,7 +95,7 @@ test('http request: a field cannot climb out of its path segment with . or .. (a
   assert.equal(api.received[0]?.path, '/api/public/x../y');
 });
 
-test('http request: a tagged channel line becomes a POST; the answer is whispered to the sender, not to the channel', { timeout: 30_000 }, async (t) => {
+test('http request: a tagged channel line becomes a POST; the answer goes to the asking connection only, not to the channel nor to a namesake', { timeout: 30_000 }, async (t) => {
   const api = await jsonApi(t, {
     '/ask': (request, response) => {
       const { q, from } = JSON.parse(request.body) as { q: string; from: string };
@@ -112,7 +112,8 @@ test('http request: a tagged channel line becomes a POST; the answer is whispere
     ],
   });
   const alice = await TestClient.connect(t, ws('/channel/ai?name=Alice'));
-  const bob = await TestClient.connect(t, ws('/channel/ai?name=Bob'));
+  // Another world that took the same name: the answers are the asking connection's alone.
+  const bob = await TestClient.connect(t, ws('/channel/ai?name=Alice'));
   const cmd = await TestClient.connect(t, ws('/api'));
   alice.send('ask#9|What is 2%7C3?');
   assert.equal(await alice.next(), 'answer#9|Alice asked: What is 2%7C3?');
@@ -124,7 +125,7 @@ test('http request: a tagged channel line becomes a POST; the answer is whispere
   alice.send('chat|not a request');
   await marker(cmd, 'ai');
   assert.equal(await alice.next(), 'marker', 'a line with another tag is not a request');
-  // Bob hears Alice's lines on the channel, and not one answer.
+  // The namesake hears Alice's lines on the channel, and not one answer.
   assert.deepEqual([await bob.next(), await bob.next(), await bob.next(), await bob.next(), await bob.next()], ['ask#9|What is 2%7C3?', 'ask|again', 'ask#no good|x', 'chat|not a request', 'marker']);
   assert.equal(api.received.length, 2);
 });

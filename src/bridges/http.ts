@@ -15,7 +15,7 @@ import { arg, type Args } from '../app/args.js';
 import type { Commands } from '../app/commands.js';
 import { ConfigError } from '../config/errors.js';
 import type { ChannelMessage } from '../hub/broker.js';
-import type { Hub, Membership } from '../hub/hub.js';
+import type { Hub, Membership, Recipient } from '../hub/hub.js';
 import { ThrottledLog } from '../log/throttled.js';
 import { messages } from '../protocol/messages.js';
 import { parseLine } from '../protocol/line.js';
@@ -178,7 +178,7 @@ export class HttpBridge implements Bridge {
     this.running = true;
     this.aborter = new AbortController();
     const channel = this.spec.request?.channel;
-    if (channel) this.membership = this.context.hub.listen(channel, this.name, (event) => this.fromChannel(event));
+    if (channel) this.membership = this.context.hub.listen(channel, this.name, (event, sender) => this.fromChannel(event, sender));
     if (this.poller) this.poller.start();
     else this.board.set('connected', this.describe('ready'));
   }
@@ -233,7 +233,7 @@ export class HttpBridge implements Bridge {
   }
 
   /** A line on the request channel: `<tag>[#id]|<args…>` from a world. */
-  private fromChannel({ channel, senderName, text, id: remote }: ChannelMessage): void {
+  private fromChannel({ channel, senderName, text, id: remote }: ChannelMessage, sender: Recipient | undefined): void {
     if (senderName === this.name) return; // its own poll lines, when they share the channel
     // A line from another cluster node is that node's bridge's to answer: it has the asker to whisper to.
     if (remote !== undefined) return;
@@ -243,7 +243,7 @@ export class HttpBridge implements Bridge {
     if (!this.tags.includes(tag)) return;
     const id = hash < 0 ? undefined : head.slice(hash + 1);
     const whisper: Answer = (message) => {
-      this.context.hub.whisper({ type: 'message', channel, senderName: this.name, text: message.withId(ID.test(id ?? '') ? id : undefined).encode('line') }, senderName);
+      this.context.hub.whisper({ type: 'message', channel, senderName: this.name, text: message.withId(ID.test(id ?? '') ? id : undefined).encode('line') }, sender ?? senderName);
     };
     if (id !== undefined && !ID.test(id)) return whisper(messages.error(this.name, `bad request id after #: an id is 1 to 64 letters, digits, dots, dashes, colons or underscores`));
     this.ask({ tag, args, from: senderName, channel, id }, `name ${senderName} in ${channel}`, whisper);

@@ -18,7 +18,7 @@ import { arg } from '../app/args.js';
 import type { CommandContext, Commands } from '../app/commands.js';
 import { ConfigError } from '../config/errors.js';
 import type { ChannelMessage } from '../hub/broker.js';
-import type { Hub, Membership } from '../hub/hub.js';
+import type { Hub, Membership, Recipient } from '../hub/hub.js';
 import { ThrottledLog } from '../log/throttled.js';
 import { Message } from '../protocol/message.js';
 import { parseRequest } from '../protocol/request.js';
@@ -137,7 +137,7 @@ export class LlmBridge implements Bridge {
     this.board.set('connecting', `checking ${this.shownUrl}`);
     void this.check();
     const { channel } = this.spec;
-    if (channel) this.membership = this.hub.listen(channel, this.name, (event) => this.fromChannel(channel, event));
+    if (channel) this.membership = this.hub.listen(channel, this.name, (event, sender) => this.fromChannel(channel, event, sender));
   }
 
   /** Says at start whether the model server is there (the banner, /healthz); after that, each answer tells. */
@@ -195,7 +195,7 @@ export class LlmBridge implements Bridge {
   }
 
   /** `ask|…` (or `ask#7|…`) from a world in the channel. */
-  private fromChannel(channel: string, event: ChannelMessage): void {
+  private fromChannel(channel: string, event: ChannelMessage, sender: Recipient | undefined): void {
     // Another node's member: that node's bridge answers it (a whisper only reaches this node's members).
     if (event.id !== undefined || event.senderName === this.name) return;
     const { verb } = this.spec;
@@ -203,8 +203,10 @@ export class LlmBridge implements Bridge {
     if (head !== `${verb}|` && head !== `${verb}#`) return;
     const parsed = parseRequest(event.text);
     const from = event.senderName;
+    // The asking connection itself, not whoever else took the same name.
+    const asker = sender ?? from;
     const whisper = (state: AnswerState, text: string, id: string | undefined) =>
-      this.hub.whisper(this.line(channel, state, text, id), from) > 0;
+      this.hub.whisper(this.line(channel, state, text, id), asker) > 0;
     if (!parsed.ok) {
       whisper('error', parsed.error, undefined);
       return;
@@ -217,7 +219,7 @@ export class LlmBridge implements Bridge {
       memoryKey: this.spec.memory === 'channel' ? `channel:${channel}` : `${channel}/name:${from}`,
       sink: (state, text) => {
         const line = { ...this.line(channel, state, text, id), coalesce };
-        if (!toChannel) return this.hub.whisper(line, from) > 0;
+        if (!toChannel) return this.hub.whisper(line, asker) > 0;
         this.hub.publish(line);
         return true;
       },

@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import type { ChannelMessage } from '../hub/broker.js';
-import type { Hub, Membership } from '../hub/hub.js';
+import type { Hub, Membership, Recipient } from '../hub/hub.js';
 import { ThrottledLog } from '../log/throttled.js';
 import { formatLine, unescapeField } from '../protocol/line.js';
 import { redactUrl } from '../util/redact-url.js';
@@ -79,7 +79,7 @@ export type TwitchSpec = z.infer<typeof TWITCH_SPEC>;
 
 interface Say {
   text: string;
-  from: string;
+  from: string | Recipient;
 }
 
 export class TwitchBridge implements Bridge {
@@ -120,7 +120,7 @@ export class TwitchBridge implements Bridge {
   start(): void {
     this.stopped = false;
     this.failed = false;
-    this.membership = this.hub.listen(this.spec.worldChannel, this.name, (event) => this.fromWorld(event));
+    this.membership = this.hub.listen(this.spec.worldChannel, this.name, (event, sender) => this.fromWorld(event, sender));
     this.connect();
   }
 
@@ -322,16 +322,17 @@ export class TwitchBridge implements Bridge {
   }
 
   /** A world's `say|<text>` (percent-escaped or not), or anything else in the channel (ignored). */
-  private fromWorld({ text, senderName }: ChannelMessage): void {
+  private fromWorld({ text, senderName }: ChannelMessage, sender: Recipient | undefined): void {
     if (!text.startsWith('say|')) return;
-    if (!this.token) return this.tell(senderName, 'this bridge reads chat only; to send, give it a login and a token (docs/bridges.md, twitch)');
-    if (!this.joined) return this.tell(senderName, 'not connected to Twitch right now; not sent (try again when it is back)');
+    const asker = sender ?? senderName;
+    if (!this.token) return this.tell(asker, 'this bridge reads chat only; to send, give it a login and a token (docs/bridges.md, twitch)');
+    if (!this.joined) return this.tell(asker, 'not connected to Twitch right now; not sent (try again when it is back)');
     // CR and LF would end the IRC line and start another command: a line break is a space in chat anyway.
     const say = unescapeField(text.slice(4)).replace(/[\r\n]+/g, ' ').trim();
-    if (!say) return this.tell(senderName, 'say needs text: say|<text>');
-    if (say.length > MAX_SAY_CHARS) return this.tell(senderName, `Twitch takes at most ${MAX_SAY_CHARS} characters per message (this one has ${say.length}); not sent`);
-    if (this.limiter.offer({ text: say, from: senderName }) === 'refused') {
-      this.tell(senderName, `too many messages: Twitch allows ${this.spec.sendLimit} per 30 s and ${this.limiter.queued} are already waiting; not sent`);
+    if (!say) return this.tell(asker, 'say needs text: say|<text>');
+    if (say.length > MAX_SAY_CHARS) return this.tell(asker, `Twitch takes at most ${MAX_SAY_CHARS} characters per message (this one has ${say.length}); not sent`);
+    if (this.limiter.offer({ text: say, from: asker }) === 'refused') {
+      this.tell(asker, `too many messages: Twitch allows ${this.spec.sendLimit} per 30 s and ${this.limiter.queued} are already waiting; not sent`);
     }
   }
 
@@ -346,7 +347,7 @@ export class TwitchBridge implements Bridge {
     for (const say of this.limiter.clear()) this.tell(say.from, 'the connection to Twitch dropped; not sent');
   }
 
-  private tell(to: string, why: string): void {
+  private tell(to: string | Recipient, why: string): void {
     this.hub.whisper({ type: 'message', channel: this.spec.worldChannel, senderName: this.name, text: formatLine('error', 'twitch', why) }, to);
   }
 }

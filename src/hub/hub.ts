@@ -42,7 +42,7 @@ export interface Membership {
 interface Member extends JoinOptions {
   recipient: Recipient;
   /** A program (a bridge) rather than a client: it gets each message event itself, nothing encoded. */
-  listener?: (event: ChannelMessage) => void;
+  listener?: Listener;
   /** A bridge told of each client that joins on this node (see listen). */
   onJoin?: (greet: Greet) => void;
   /** Live messages held back until the history replay has been sent (with the broker's id, to drop those the replay had). */
@@ -66,6 +66,9 @@ export type Greet = (event: ChannelMessage) => void;
 
 /** Sees every channel message this node delivers (the dashboard's log and rates); `relayed` when a relay member sent it. */
 export type MessageTap = (event: ChannelMessage, relayed: boolean) => void;
+
+/** A bridge's ear in a channel: each message, and who on this node sent it (undefined: another node, or no member) to whisper back to. */
+export type Listener = (event: ChannelMessage, sender?: Recipient) => void;
 
 export class Hub {
   private readonly channels = new Map<string, Set<Member>>();
@@ -116,7 +119,7 @@ export class Hub {
    * with a function that sends that client alone a message (a bridge greets it
    * with the current state of what it follows, so nobody else gets duplicates).
    */
-  listen(channel: string, name: string, onMessage: (event: ChannelMessage) => void, onJoin?: (greet: Greet) => void): Membership {
+  listen(channel: string, name: string, onMessage: Listener, onJoin?: (greet: Greet) => void): Membership {
     const silent: Recipient = { name, encoding: 'line', send: () => false };
     return this.join(channel, silent, { relay: false, echo: false, presence: false, history: 0 }, onMessage, onJoin);
   }
@@ -130,7 +133,7 @@ export class Hub {
     return this.join(channel, silent, { relay: false, echo: false, presence: false, history: 0, hidden: true }, onMessage);
   }
 
-  join(channel: string, recipient: Recipient, options: JoinOptions, listener?: (event: ChannelMessage) => void, onJoin?: (greet: Greet) => void): Membership {
+  join(channel: string, recipient: Recipient, options: JoinOptions, listener?: Listener, onJoin?: (greet: Greet) => void): Membership {
     const member: Member = { ...options, recipient, listener, onJoin, pending: options.history > 0 ? [] : undefined };
     let members = this.channels.get(channel);
     if (!members) {
@@ -169,15 +172,16 @@ export class Hub {
   }
 
   /**
-   * Sends a message to the members of a channel with the display name `to`
-   * (on this node), and no one else. Returns how many received it.
+   * Sends a message to the members of a channel that are `to` (the sender a bridge's listener
+   * was told of: that connection only) or, given a name, that have that display name (on this
+   * node), and no one else. Returns how many received it.
    */
-  whisper(event: ChannelMessage, to: string): number {
+  whisper(event: ChannelMessage, to: string | Recipient): number {
     const encoder = encoderFor(event);
     const delivery = deliveryFor(event);
     let count = 0;
     for (const member of this.channels.get(event.channel) ?? []) {
-      if (member.recipient.name !== to) continue;
+      if (typeof to === 'string' ? member.recipient.name !== to : member.recipient !== to) continue;
       if (member.listener) member.listener(event);
       else send(member, encoder(member), delivery);
       count++;
@@ -233,7 +237,7 @@ export class Hub {
       const wanted = event.type === 'message' ? member !== origin || member.echo : member.presence && member !== origin;
       if (!wanted) continue;
       if (member.listener) {
-        if (event.type === 'message') member.listener(event);
+        if (event.type === 'message') member.listener(event, origin?.recipient);
       } else {
         send(member, encoder(member), delivery, event.type === 'message' ? event.id : undefined);
       }
