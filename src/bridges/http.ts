@@ -22,19 +22,18 @@ import { parseLine } from '../protocol/line.js';
 import { NAME, NAME_RULE } from '../protocol/names.js';
 import type { KeyValue } from '../store/keyvalue.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
-import { bridgeName, channelName } from './bridge-spec.js';
+import { bridgeName, channelName, headers } from './bridge-spec.js';
 import type { HttpLimits } from './http-fetch.js';
 import { Poller } from './http-poll.js';
 import { Requests, type Answer, type Asked } from './http-request.js';
 import { UrlTemplate } from './http-template.js';
 import { Expression, IN_MAPPING, InMapping, MappingError } from './mapping.js';
-import { readSecret, SECRET, type Secret } from './secret.js';
+import { readHeaders, type Secret } from './secret.js';
 
 /** Shortest poll interval: an API is not a stream (use websocket, mqtt or osc for those). */
 export const MIN_POLL_SECONDS = 1;
 
 const expression = z.string().trim().min(1, 'the expression is empty');
-const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a header name is letters, digits and - (e.g. Authorization)');
 const verbName = z.string().regex(/^[a-z][a-z0-9_.-]{0,31}$/, 'a verb is 1 to 32 lower-case letters, digits, dots, dashes or underscores, starting with a letter');
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -89,7 +88,7 @@ export const HTTP_SPEC = z
     type: z.literal('http'),
     name: bridgeName.optional(),
     /** Sent with every request; values may be secrets ({env: NAME} or {file: path}). */
-    headers: z.record(headerName, SECRET).default({}),
+    headers: headers.default({}),
     /** Longest one exchange (headers and body) may take. */
     timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
     /** Largest answer read; past it the exchange is abandoned. */
@@ -113,7 +112,7 @@ export interface HttpBridgeContext {
 export class HttpBridge implements Bridge {
   private readonly name: string;
   private readonly board: StatusBoard;
-  private readonly headers: Record<string, Secret> = {};
+  private readonly headers: Record<string, Secret>;
   private readonly throttled: ThrottledLog;
   private readonly poller: Poller | undefined;
   private readonly requests: Requests | undefined;
@@ -130,13 +129,7 @@ export class HttpBridge implements Bridge {
     const where = `bridge "${this.name}"`;
     this.board = new StatusBoard(this.name, 'http');
     this.throttled = new ThrottledLog(context.log);
-    for (const [header, ref] of Object.entries(spec.headers)) {
-      const secret = readSecret(ref, `${where}: headers.${header}`);
-      // Checked here, not by fetch: its error would quote the value.
-      // eslint-disable-next-line no-control-regex -- control characters are exactly what a header value may not hold
-      if (/[\0-\x08\x0a-\x1f\x7f]/.test(secret.reveal())) throw new ConfigError(`${where}: headers.${header}: the value holds a line break or another control character, which a header cannot carry; remove it (a file's first line is used, trimmed)`);
-      this.headers[header] = secret;
-    }
+    this.headers = readHeaders(spec.headers, where);
     const headers = () => this.revealHeaders();
     const limits = (): HttpLimits => ({ timeoutMs: spec.timeoutMs, maxBytes: spec.maxResponseBytes, signal: this.aborter.signal });
     try {

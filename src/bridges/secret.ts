@@ -64,3 +64,20 @@ export function readSecret(ref: SecretRef, where: string, env: NodeJS.ProcessEnv
   if (!value) throw new ConfigError(`${where}: the file ${ref.file} is empty; put the secret on its first line.`);
   return new Secret(value);
 }
+
+/**
+ * Header values, read from the config, the environment or files. A line break or another control
+ * character would split the request (or fail in fetch with an error that quotes the value): refused here.
+ */
+export function readHeaders(headers: Record<string, SecretRef>, where: string): Record<string, Secret> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([header, ref]) => {
+      const value = readSecret(ref, `${where}: headers.${header}`);
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what a header value may not hold
+      if (/[\0-\x08\x0a-\x1f\x7f]/.test(value.reveal())) {
+        throw new ConfigError(`${where}: headers.${header}: the value holds a line break or another control character, which a header cannot carry; remove it (a file's first line is used, trimmed)`);
+      }
+      return [header, value];
+    }),
+  );
+}

@@ -21,14 +21,13 @@ import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import { z } from 'zod';
 import { NAME, NAME_RULE } from '../protocol/names.js';
 import { ConfigError } from '../config/errors.js';
-import { bridgeName, channelName } from './bridge-spec.js';
+import { bridgeName, channelName, headers } from './bridge-spec.js';
 import { Expression, toAppText } from './mapping.js';
 import { MappingQueue } from './mapping-queue.js';
-import { readSecret, SECRET, type Secret } from './secret.js';
+import { readHeaders, readSecret, SECRET, type Secret } from './secret.js';
 
 const HTTP_URL = /^https?:\/\/.+/;
 /** An HTTP header name (RFC 9110 token). */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export const WEBHOOK_SPEC = z
   .object({
@@ -39,9 +38,7 @@ export const WEBHOOK_SPEC = z
       error: 'url is an http:// or https:// URL, or { env: NAME_OF_A_VARIABLE } or { file: /path/to/it } that holds one',
     }),
     /** Extra request headers; values may be secrets ({ env: NAME } or { file: path }). */
-    headers: z
-      .record(z.string().regex(HEADER_NAME), SECRET, { error: (issue) => (issue.code === 'invalid_key' ? 'a header name is letters, digits and dashes, e.g. Authorization' : undefined) })
-      .default({}),
+    headers: headers.default({}),
     /** JSONata building the POSTed body from the message object; nothing posted when it gives nothing. */
     body: z.string().trim().min(1, 'the expression is empty').optional(),
     /** POST each message in this channel. */
@@ -105,11 +102,7 @@ export class WebhookBridge implements Bridge {
     const where = `bridge "${this.name}"`;
     this.url = readSecret(spec.url, `${where}: url`);
     this.shownUrl = typeof spec.url === 'string' ? spec.url : `${secretUrlOrigin(this.url, where)}/…`;
-    this.headers = Object.entries(spec.headers).map(([name, ref]) => {
-      const value = readSecret(ref, `${where}: headers.${name}`);
-      if (/[\r\n\0]/.test(value.reveal())) throw new ConfigError(`${where}: headers.${name}: a header value cannot hold line breaks or NUL`);
-      return [name, value];
-    });
+    this.headers = Object.entries(readHeaders(spec.headers, where));
     this.body = spec.body === undefined ? undefined : new Expression(spec.body, `${where}: body`);
     this.mappingLog = new MappingQueue(this.name, log);
   }

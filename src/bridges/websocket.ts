@@ -13,7 +13,6 @@
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { ConfigError } from '../config/errors.js';
 import type { ChannelMessage } from '../hub/broker.js';
 import type { Hub, Membership } from '../hub/hub.js';
 import { ThrottledLog } from '../log/throttled.js';
@@ -21,16 +20,15 @@ import { NAME, NAME_RULE } from '../protocol/names.js';
 import type { KeyValue } from '../store/keyvalue.js';
 import { AppSocket } from './app-socket.js';
 import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
-import { bridgeName, channelName } from './bridge-spec.js';
+import { bridgeName, channelName, headers, HTTP_TOKEN } from './bridge-spec.js';
 import { IN_MAPPING, InMapping, OUT_MAPPING, OutMapping } from './mapping.js';
-import { readSecret, SECRET, type Secret } from './secret.js';
+import { readHeaders, readSecret, SECRET } from './secret.js';
 
 /** A message for the app: a string is sent as it is, a JSON object (or array) as JSON text. */
 const APP_MESSAGE = z.union([z.string().min(1, 'the message is empty'), z.record(z.string(), z.unknown()), z.array(z.unknown())], {
   error: 'a message is a string (sent as it is) or a JSON object (sent as JSON text)',
 });
 /** An HTTP header name (RFC 9110 token). */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
  * Close codes that mean "don't retry" unless the config says otherwise:
@@ -52,8 +50,8 @@ export const WEBSOCKET_SPEC = z
     /** Added to the url's query when connecting; values may be secrets (a token the app wants in the URL). */
     query: z.record(z.string().min(1, 'a query parameter needs a name'), SECRET).default({}),
     /** Sent when connecting, e.g. Authorization; values may be secrets ({env: …} or {file: …}). */
-    headers: z.record(z.string().regex(HEADER_NAME, 'a header name is letters, digits and - (e.g. Authorization)'), SECRET).default({}),
-    subprotocol: z.string().regex(HEADER_NAME, 'a subprotocol is one word (letters, digits, . _ -)').optional(),
+    headers: headers.default({}),
+    subprotocol: z.string().regex(HTTP_TOKEN, 'a subprotocol is one word (letters, digits, . _ -)').optional(),
     /** Sent in order every time the connection opens: the app's handshake. */
     onOpen: z.array(APP_MESSAGE).max(100, 'at most 100 messages on open').default([]),
     /** WebSocket ping every this many seconds; no pong before the next one and the app is taken for gone (0: off). */
@@ -247,13 +245,3 @@ export class WebSocketBridge implements Bridge {
   }
 }
 
-/** Header values, read from the config, the environment or files; a line break in one would split the request. */
-function readHeaders(headers: Record<string, z.infer<typeof SECRET>>, where: string): Record<string, Secret> {
-  return Object.fromEntries(
-    Object.entries(headers).map(([header, ref]) => {
-      const value = readSecret(ref, `${where}: headers.${header}`);
-      if (/[\r\n\0]/.test(value.reveal())) throw new ConfigError(`${where}: headers.${header} holds a line break or NUL character, which no header may; check its value`);
-      return [header, value];
-    }),
-  );
-}
