@@ -114,7 +114,7 @@ test('bad token settings are refused with the reason', () => {
   assert.throws(() => loadConfig({ env: { RESOBRIDGE_TOKENS: '[{' } }), /RESOBRIDGE_TOKENS must be a list of tokens.*not valid JSON/);
 });
 
-test('with trustProxy the address comes from X-Forwarded-For; without it, from the socket', async (t) => {
+test('with trustProxy the address is the entry the proxy added to X-Forwarded-For (the last; what the client wrote before it is ignored); without it, from the socket', async (t) => {
   const seen: string[] = [];
   for (const trustProxy of [true, false]) {
     const server = createServer({ port: 0, store: 'memory', logLevel: 'silent', trustProxy }).onConnect((context) => {
@@ -122,11 +122,12 @@ test('with trustProxy the address comes from X-Forwarded-For; without it, from t
     });
     const { port } = await server.listen();
     t.after(() => server.close());
-    const client = await TestClient.connect(t, `ws://127.0.0.1:${port}/echo`, { headers: { 'X-Forwarded-For': '203.0.113.7, 10.0.0.1' } });
+    // The client claimed 203.0.113.7; the proxy appended the address it saw, 198.51.100.4.
+    const client = await TestClient.connect(t, `ws://127.0.0.1:${port}/echo`, { headers: { 'X-Forwarded-For': '203.0.113.7, 198.51.100.4' } });
     client.send('x');
     await client.next();
   }
-  assert.deepEqual(seen, ['203.0.113.7', '127.0.0.1']);
+  assert.deepEqual(seen, ['198.51.100.4', '127.0.0.1']);
 });
 
 test('resobridge token prints a token and config lines that work as printed', async (t) => {

@@ -285,7 +285,7 @@ export const fields = {
   ),
   allowAnonymous: boolean(false, 'allow listening on a non-loopback address with no tokens (anyone who can reach it may use it)'),
   allowedOrigins: origins('web pages (origins) that may use the server from a browser, comma-separated; by default none but its own dashboard'),
-  trustProxy: boolean(false, 'take the client address from X-Forwarded-For (only behind your own reverse proxy)'),
+  trustProxy: boolean(false, 'take the client address from X-Forwarded-For, the entry your proxy added last (only behind your own reverse proxy)'),
   tlsCert: optionalPath('<file>', 'PEM certificate (chain) for wss://; reloaded on SIGHUP'),
   tlsKey: optionalPath('<file>', 'PEM private key for wss://; reloaded on SIGHUP'),
   dashboard: boolean(true, 'serve the live dashboard at http://HOST:PORT/ (--no-dashboard turns it off; see docs/dashboard.md)'),

@@ -75,9 +75,14 @@ export function decide(
   return { ok: true, admitted: { endpoint, params, grant: auth.grant, path, query: url.searchParams, remoteAddress } };
 }
 
-/** The client's address; behind your own reverse proxy (trustProxy), the first X-Forwarded-For entry. */
+/**
+ * The client's address; behind your own reverse proxy (trustProxy), the last X-Forwarded-For entry:
+ * the one the proxy added (nginx's $proxy_add_x_forwarded_for, Caddy). Entries before it are whatever
+ * the client sent, and trusting them would let one client pass for as many addresses as it likes.
+ */
 export function clientAddress(req: IncomingMessage, socket: Socket, trustProxy: boolean): string {
   const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-  return first || socket.remoteAddress || 'unknown';
+  const entries = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;
+  const last = entries?.split(',').at(-1)?.trim();
+  return last || socket.remoteAddress || 'unknown';
 }
