@@ -352,3 +352,25 @@ test('llm pieces: conversations are bounded by turns, characters and count; whis
   assert.equal(hub.whisper({ type: 'message', channel: 'ai', senderName: 'llm', text: 'hello' }, 'Alice'), 1);
   assert.deepEqual(deliveries, [{ coalesce: 'ai|llm:1' }, 'stream']);
 });
+
+test('llm: a redirect is not followed (the question and the key would go elsewhere): ai|error and a status that says to fix the url', { timeout: 30_000 }, async (t) => {
+  const elsewhere: string[] = [];
+  const other = createHttpServer((request, response) => {
+    elsewhere.push(`${request.method ?? ''} ${request.url ?? ''}`);
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{"data":[]}');
+  }).listen(0, '127.0.0.1');
+  await once(other, 'listening');
+  t.after(() => other.close());
+  const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  const moving = createHttpServer((request, response) => void response.writeHead(307, { location: `${otherUrl}${request.url ?? '/'}` }).end()).listen(0, '127.0.0.1');
+  await once(moving, 'listening');
+  t.after(() => moving.close());
+  const url = `http://127.0.0.1:${(moving.address() as AddressInfo).port}/v1`;
+  const { ws, server } = await startServer(t, { bridges: [{ type: 'llm', url, model: 'tiny', channel: 'ai', apiKey: 'sk-redirect-test' }] });
+  while (server.bridges()[0]?.state === 'connecting') await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(server.bridges()[0]?.state, 'failed', 'the probe met the redirect: the url needs changing');
+  const world = await TestClient.connect(t, ws('/channel/ai?name=Alice'));
+  world.send('ask|where are you?');
+  assert.equal(await world.next(), "ai|error|the model server answered 307 (a redirect); it is not followed: put the address it points to in the bridge's url");
+  assert.deepEqual(elsewhere, [], 'nothing reached the address the redirect named');
+});

@@ -69,13 +69,18 @@ export async function streamChat(request: ChatRequest, onText: (piece: string) =
 
   let response: Response;
   try {
-    response = await fetch(`${request.url.replace(/\/+$/, '')}/chat/completions`, { method: 'POST', headers, body: JSON.stringify(body), signal });
+    // Redirects are not followed: the question (and a key in a custom header) would go to whatever address the answer names.
+    response = await fetch(`${request.url.replace(/\/+$/, '')}/chat/completions`, { method: 'POST', headers, body: JSON.stringify(body), signal, redirect: 'manual' });
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     const cause = causeOf(error);
     // Connected, then cut before the answer began: the server is there but failed (crashed, or a proxy gave up).
     if (cause === 'UND_ERR_SOCKET') throw new ChatError(`the model server at ${request.shownUrl} closed the connection before answering (${cause})`);
     throw new ChatError(`the model server at ${request.shownUrl} cannot be reached (${cause}); is it running (ollama serve, LM Studio's server, llama-server)?`);
+  }
+  if (isRedirect(response)) {
+    await response.body?.cancel();
+    throw new ChatError(`the model server answered ${response.status} (a redirect); it is not followed: put the address it points to in the bridge's url`, response.status);
   }
   if (!response.ok) throw await httpError(response, request.model, signal);
   if (!response.body) throw new ChatError('the model server answered with no body');
@@ -149,8 +154,9 @@ export async function probe(request: Pick<ChatRequest, 'url' | 'shownUrl' | 'api
   const headers: Record<string, string> = { 'user-agent': 'resobridge-llm' };
   if (request.apiKey) headers.authorization = `Bearer ${request.apiKey.reveal()}`;
   try {
-    const response = await fetch(`${request.url.replace(/\/+$/, '')}/models`, { headers, signal: request.signal });
+    const response = await fetch(`${request.url.replace(/\/+$/, '')}/models`, { headers, signal: request.signal, redirect: 'manual' });
     await response.body?.cancel();
+    if (isRedirect(response)) return new ChatError(`the model server answered ${response.status} (a redirect); it is not followed: put the address it points to in the bridge's url`, response.status);
     if (response.status === 401 || response.status === 403) {
       return new ChatError(`the model server answered ${response.status} ${response.statusText}; check the bridge's apiKey`, response.status);
     }
@@ -225,4 +231,13 @@ function parseJson(text: string): unknown {
 function causeOf(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
   return clip(cause?.code ?? cause?.message ?? (error as Error | undefined)?.message ?? String(error), 120);
+}
+
+/** A 3xx that fetch would have followed (redirect: 'manual' hands it over instead): the bridge's url needs changing. */
+export function isRedirectStatus(status: number | undefined): boolean {
+  return status !== undefined && status >= 300 && status < 400 && status !== 304;
+}
+
+function isRedirect(response: Response): boolean {
+  return isRedirectStatus(response.status);
 }

@@ -27,7 +27,7 @@ import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import { bridgeName, channelName } from './bridge-spec.js';
 import { answer, type AnswerSink, type AnswerState } from './llm-answer.js';
 import { Conversations } from './llm-memory.js';
-import { probe, type ChatMessage } from './llm-stream.js';
+import { isRedirectStatus, probe, type ChatMessage } from './llm-stream.js';
 import { readSecret, SECRET, type Secret } from './secret.js';
 
 const VERB = /^[a-z][a-z0-9_.-]{0,31}$/;
@@ -156,7 +156,7 @@ export class LlmBridge implements Bridge {
       return;
     }
     const why = this.scrub(failure.message);
-    const needsFix = failure.status === 401 || failure.status === 403;
+    const needsFix = failure.status === 401 || failure.status === 403 || isRedirectStatus(failure.status);
     this.board.set(needsFix ? 'failed' : 'retrying', `${why}${needsFix ? '' : '; each question tries again'}`);
     this.log.warn({ bridge: this.name, why }, 'llm bridge: the model server is not ready');
   }
@@ -307,7 +307,7 @@ export class LlmBridge implements Bridge {
     if (outcome.failure && this.running) {
       const status = outcome.failure.status;
       // A wrong key, url or model needs a change of config; anything else may pass by itself.
-      const needsFix = status === 401 || status === 403 || status === 404;
+      const needsFix = status === 401 || status === 403 || status === 404 || isRedirectStatus(status);
       this.board.set(needsFix ? 'failed' : 'retrying', `${outcome.why}${needsFix ? '' : '; the next question tries again'}`);
     }
     this.throttled.warn(outcome.failure ? 'llm-failed' : 'llm-unanswered', { bridge: this.name, why: outcome.why }, 'llm question not answered');
