@@ -24,6 +24,11 @@ export interface HttpLimits {
 /** Statuses fetch would follow (304 Not Modified is an answer, not a redirect). */
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+/** A status fetch would follow; with redirect: 'manual' it is handed over instead (a bridge follows none). */
+export function isRedirectStatus(status: number | undefined): boolean {
+  return status !== undefined && REDIRECTS.has(status);
+}
+
 /** Why an exchange failed, and whether trying again may help (the peer was away or overloaded). */
 export class HttpFailure extends Error {
   constructor(
@@ -43,7 +48,7 @@ export async function exchange(url: string, init: RequestInit, limits: HttpLimit
   try {
     // Redirects are not followed: fetch would take the secret headers along to wherever one points (it drops only Authorization).
     const response = await fetch(url, { ...init, signal, redirect: 'manual' });
-    if (REDIRECTS.has(response.status)) {
+    if (isRedirectStatus(response.status)) {
       await response.body?.cancel().catch(() => {});
       throw new HttpFailure(`the API answered ${response.status} (a redirect); it is not followed, so the headers go nowhere else: put the address it points to in the bridge's url`, false);
     }

@@ -15,6 +15,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { clip } from '../protocol/clip.js';
 import { bodySummary } from '../util/body-summary.js';
 import type { Secret } from './secret.js';
+import { isRedirectStatus } from './http-fetch.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -231,11 +232,6 @@ function parseJson(text: string): unknown {
 function causeOf(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
   return clip(cause?.code ?? cause?.message ?? (error as Error | undefined)?.message ?? String(error), 120);
-}
-
-/** A 3xx that fetch would have followed (redirect: 'manual' hands it over instead): the bridge's url needs changing. */
-export function isRedirectStatus(status: number | undefined): boolean {
-  return status !== undefined && status >= 300 && status < 400 && status !== 304;
 }
 
 function isRedirect(response: Response): boolean {

@@ -27,7 +27,8 @@ import { StatusBoard, type Bridge, type BridgeStatus } from './bridge.js';
 import { bridgeName, channelName } from './bridge-spec.js';
 import { answer, type AnswerSink, type AnswerState } from './llm-answer.js';
 import { Conversations } from './llm-memory.js';
-import { isRedirectStatus, probe, type ChatMessage } from './llm-stream.js';
+import { isRedirectStatus } from './http-fetch.js';
+import { probe, type ChatMessage } from './llm-stream.js';
 import { readSecret, SECRET, type Secret } from './secret.js';
 
 const VERB = /^[a-z][a-z0-9_.-]{0,31}$/;
