@@ -50,7 +50,7 @@ function pacer(options: Partial<PacerOptions> = {}, congested: () => boolean = (
   const written: Written[] = [];
   const instance = new Pacer(
     { rate: 20, burst: 10, queueLimit: 200, maxAgeMs: 2_000, ...options },
-    (frame) => written.push({ at: clock.now(), text: typeof frame === 'string' ? frame : frame.text }),
+    (frame) => written.push({ at: clock.now(), text: frame.text }),
     congested,
     (count) => TextFrame.of(`dropped|${count}`),
     clock,
@@ -75,11 +75,11 @@ test('fed at 1.3 × its rate for 30 s, a world gets its rate in messages, one no
     clock.advanceTo(at);
     const text = `m${fed++}`;
     sentAt.set(text, at);
-    p.push(text, 'stream');
+    p.push(TextFrame.of(text), 'stream');
     if (at >= nextPing) {
       const reply = `pong${pings.length}`;
       pings.push({ at, reply });
-      p.push(reply, 'reply');
+      p.push(TextFrame.of(reply), 'reply');
       nextPing += 1_000;
     }
   }
@@ -115,7 +115,7 @@ test('with a slow rate, notices take at most a tenth of the budget', () => {
   const { clock, written, pacer: p } = pacer({ rate: 2, burst: 1, queueLimit: 5, maxAgeMs: 0 });
   for (let at = 0; at < 60_000; at += 100) {
     clock.advanceTo(at);
-    p.push(`m${at}`, 'stream');
+    p.push(TextFrame.of(`m${at}`), 'stream');
   }
   clock.advanceTo(60_000);
   const notices = written.filter(({ text }) => isNotice(text)).length;
@@ -125,8 +125,8 @@ test('with a slow rate, notices take at most a tenth of the budget', () => {
 
 test('a history replay is not dropped for its age; live channel messages are', () => {
   const { clock, written, pacer: p } = pacer({ rate: 30, burst: 10, queueLimit: 200, maxAgeMs: 1_000 });
-  for (let i = 0; i < 100; i++) p.push(`h${i}`, 'history');
-  for (let i = 0; i < 50; i++) p.push(`live${i}`, 'stream');
+  for (let i = 0; i < 100; i++) p.push(TextFrame.of(`h${i}`), 'history');
+  for (let i = 0; i < 50; i++) p.push(TextFrame.of(`live${i}`), 'stream');
   clock.advanceTo(20_000);
   const history = written.filter(({ text }) => text.startsWith('h'));
   assert.equal(history.length, 100, 'the whole replay arrives, though it takes 3 s at 30/s');
@@ -138,9 +138,9 @@ test('a history replay is not dropped for its age; live channel messages are', (
 test('watched values coalesce in place and are never dropped for age; bytes are counted while they wait', () => {
   const { clock, written, pacer: p } = pacer({ rate: 10, burst: 1, maxAgeMs: 100 });
   const hp: Delivery = { coalesce: 'value:hp' };
-  p.push('first', 'stream');
-  for (let i = 1; i <= 50; i++) p.push(`value|hp|${i}`, hp);
-  p.push('m', 'stream');
+  p.push(TextFrame.of('first'), 'stream');
+  for (let i = 1; i <= 50; i++) p.push(TextFrame.of(`value|hp|${i}`), hp);
+  p.push(TextFrame.of('m'), 'stream');
   assert.equal(p.queued, 2);
   assert.equal(p.bytes, Buffer.byteLength('value|hp|50') + Buffer.byteLength('m') + 2 * 64);
   clock.advanceTo(5_000);
@@ -154,13 +154,13 @@ test('watched values coalesce in place and are never dropped for age; bytes are 
 
 test('while shedding (over the byte bound) channel messages are dropped, replies still wait', () => {
   const { clock, written, pacer: p } = pacer({ rate: 10, burst: 1 });
-  p.push('sent at once', 'stream');
-  p.push('c1', 'stream');
-  p.push('r1', 'reply');
+  p.push(TextFrame.of('sent at once'), 'stream');
+  p.push(TextFrame.of('c1'), 'stream');
+  p.push(TextFrame.of('r1'), 'reply');
   p.shedding = true;
   p.shed();
-  p.push('c2', 'stream');
-  p.push('r2', 'reply');
+  p.push(TextFrame.of('c2'), 'stream');
+  p.push(TextFrame.of('r2'), 'reply');
   assert.equal(p.queued, 2);
   clock.advanceTo(1_000);
   assert.deepEqual(
@@ -172,7 +172,7 @@ test('while shedding (over the byte bound) channel messages are dropped, replies
 test('nothing is written while the socket is congested; all of it follows when it clears', () => {
   let congested = true;
   const { clock, written, pacer: p } = pacer({ rate: 100, burst: 100, maxAgeMs: 0 }, () => congested);
-  for (let i = 0; i < 5; i++) p.push(`r${i}`, 'reply');
+  for (let i = 0; i < 5; i++) p.push(TextFrame.of(`r${i}`), 'reply');
   clock.advanceTo(1_000);
   assert.equal(written.length, 0);
   congested = false;

@@ -80,9 +80,12 @@ export const MAX_CHANNELS_PER_CLIENT = 100;
 /** Keys one client may watch at once: each is a watcher the store tells of every change. */
 export const MAX_WATCHES_PER_CLIENT = 1_000;
 
+/** The default, shared by every client (command mode gives a client its own). */
+const NO_ECHO_NO_PRESENCE: JoinDefaults = Object.freeze({ echo: false, presence: false });
+
 export class Client implements ConnectionContext {
   /** How `join` joins; command mode sets these from the URL. */
-  joinDefaults: JoinDefaults = { echo: false, presence: false };
+  joinDefaults: JoinDefaults = NO_ECHO_NO_PRESENCE;
   // Made on first use: most connections (relay, echo) never join or watch, and there may be 10,000 of them.
   private readonly memberships = new LazyMap<Membership>();
   private readonly watches = new LazyMap<() => void>();

@@ -11,12 +11,15 @@ import { parseScope, type Scope } from './scopes.js';
 export interface Grant {
   /** The token's name (for logs), or `anonymous`. */
   name: string;
-  scopes: Scope[] | 'all';
+  scopes: readonly Scope[] | 'all';
 }
 
 export type AccessResult = { ok: true; grant: Grant } | { ok: false; status: 401 | 403; reason: string };
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/** Everyone, on a server without tokens: one object shared by every connection. */
+export const ANONYMOUS: Grant = Object.freeze({ name: 'anonymous', scopes: 'all' });
 
 /** `/t/<token>/channel/lobby` → the token and `/channel/lobby`. */
 export function splitPathToken(pathname: string): { token?: string; path: string } {
@@ -33,16 +36,21 @@ export function splitPathToken(pathname: string): { token?: string; path: string
 }
 
 export class Access {
-  private readonly tokens: { name: string; hash: Buffer; scopes: Scope[] }[];
+  /** Each token's grant is made once and shared by every connection that shows it. */
+  private readonly tokens: { hash: Buffer; grant: Grant }[];
 
   constructor(specs: TokenSpec[]) {
     this.tokens = specs.map((spec) => ({
-      name: spec.name,
       hash: spec.sha256 ? Buffer.from(spec.sha256, 'hex') : sha256(spec.token ?? ''),
-      scopes: spec.allow.map((text) => {
-        const parsed = parseScope(text);
-        if (!parsed.ok) throw new Error(`token ${spec.name}: "${text}" is not a scope`);
-        return parsed.scope;
+      grant: Object.freeze({
+        name: spec.name,
+        scopes: Object.freeze(
+          spec.allow.map((text) => {
+            const parsed = parseScope(text);
+            if (!parsed.ok) throw new Error(`token ${spec.name}: "${text}" is not a scope`);
+            return parsed.scope;
+          }),
+        ),
       }),
     }));
   }
@@ -53,14 +61,14 @@ export class Access {
 
   /** Who holds this token (checked in constant time); 401 when it is missing or unknown. */
   authenticate(token: string | undefined): AccessResult {
-    if (this.open) return { ok: true, grant: { name: 'anonymous', scopes: 'all' } };
+    if (this.open) return { ok: true, grant: ANONYMOUS };
     if (!token) {
       return { ok: false, status: 401, reason: 'This server needs a token. Add ?token=YOUR-TOKEN to the URL (ask whoever runs the server for one).' };
     }
     const hash = sha256(token);
     const found = this.tokens.find((entry) => timingSafeEqual(entry.hash, hash));
     if (!found) return { ok: false, status: 401, reason: 'That token is not valid on this server. Check it, or ask whoever runs the server for a new one.' };
-    return { ok: true, grant: { name: found.name, scopes: found.scopes } };
+    return { ok: true, grant: found.grant };
   }
 }
 

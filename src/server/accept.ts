@@ -3,19 +3,21 @@
  * `?rate=`), its Client context, the endpoint's session, inbound limits,
  * hooks and logs. Bad input costs the client an error message, never the server.
  */
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { RawData, WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import { Client, type ClientServices } from '../app/client.js';
 import type { Config } from '../config/fields.js';
 import type { Message } from '../protocol/message.js';
 import { messages } from '../protocol/messages.js';
-import { CloseCode, Connection } from './connection.js';
-import type { Session } from './endpoint.js';
+import { CloseCode, Connection, type ConnectionOptions } from './connection.js';
+import type { Endpoint, Session } from './endpoint.js';
 import type { Admitted } from './handshake.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { InboundGate } from './inbound-gate.js';
-import type { InboundLimits } from './inbound-limits.js';
-import { commonOptions, rateOption, readQuery } from './query-options.js';
+import { InboundGate, type GateEvents } from './inbound-gate.js';
+import type { Allowance, InboundLimits } from './inbound-limits.js';
+import type { PacerOptions } from './pacer.js';
+import { commonOptions, rateOption, readQuery, type QueryOption } from './query-options.js';
 
 /**
  * A client over its inbound allowance for this long without a second's break is closed (1008): a backlog
@@ -37,105 +39,211 @@ export interface AcceptContext {
   services: ClientServices;
   limits: InboundLimits;
   connections: Set<Connection>;
-  /** Outbound rate per endpoint kind (endpointRates). */
-  endpointRates: Map<string, number>;
+  /** What every connection of this server shares (see acceptOptions). */
+  options: AcceptOptions;
   hooks: ClientHook;
   metrics: Metrics;
   watcher?: ConnectionWatcher;
 }
 
-export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext): void {
+/** Made once per server: connection options, outbound pacing per endpoint kind and query options per endpoint, shared by every connection. */
+export interface AcceptOptions {
+  connection: ConnectionOptions;
+  pacing(kind: string): PacerOptions;
+  queryOptions(endpoint: Endpoint): Record<string, QueryOption<unknown>>;
+}
+
+export function acceptOptions(config: Config, log: Logger): AcceptOptions {
+  const connection: ConnectionOptions = {
+    closeLingerMs: config.closeLingerMs,
+    maxBufferedBytes: config.maxBufferedBytes,
+    maxQueuedBytes: config.maxQueuedBytes,
+    stallTimeoutMs: config.stallTimeoutMs,
+    log,
+  };
+  const paced = (rate: number): PacerOptions => ({ rate, burst: config.outboundBurst, queueLimit: config.outboundQueue, maxAgeMs: config.outboundMaxAgeMs });
+  const byKind = new Map(
+    config.endpointRates
+      .split(',')
+      .filter(Boolean)
+      .map((entry) => {
+        const [kind = '', rate = '0'] = entry.split('=');
+        return [kind.replace(/^\//, ''), paced(Number(rate))] as const;
+      }),
+  );
+  const fallback = paced(config.outboundRate);
+  // One entry per endpoint of this server (a fixed set).
+  const specs = new Map<Endpoint, Record<string, QueryOption<unknown>>>();
+  const rate = rateOption(config.maxOutboundRate);
+  return {
+    connection,
+    pacing: (kind) => byKind.get(kind) ?? fallback,
+    queryOptions(endpoint) {
+      let spec = specs.get(endpoint);
+      if (!spec) specs.set(endpoint, (spec = { ...commonOptions, rate, ...endpoint.options }));
+      return spec;
+    },
+  };
+}
+
+/**
+ * A WebSocket that knows its client's Link: ws makes these (WebSocketServer's
+ * documented `WebSocket` option), so ws's events reach the Link through
+ * handlers shared by every client instead of closures made per client.
+ */
+export class ClientSocket extends WebSocket {
+  link: Link | undefined;
+}
+
+export function accept(ws: ClientSocket, socket: Duplex, admitted: Admitted, context: AcceptContext): void {
   const { config, log } = context;
   const { endpoint, params } = admitted;
   const connection = new Connection(
     ws,
-    { path: admitted.path, endpoint: endpoint.path, query: admitted.query, remoteAddress: admitted.remoteAddress },
-    {
-      closeLingerMs: config.closeLingerMs,
-      maxBufferedBytes: config.maxBufferedBytes,
-      maxQueuedBytes: config.maxQueuedBytes,
-      stallTimeoutMs: config.stallTimeoutMs,
-      log,
-      pacing: {
-        rate: context.endpointRates.get(endpoint.kind) ?? config.outboundRate,
-        burst: config.outboundBurst,
-        queueLimit: config.outboundQueue,
-        maxAgeMs: config.outboundMaxAgeMs,
-      },
-    },
+    socket,
+    { path: admitted.path, endpoint: endpoint.path, search: admitted.search, remoteAddress: admitted.remoteAddress },
+    context.options.connection,
+    context.options.pacing(endpoint.kind),
   );
   connection.grant = admitted.grant;
-  const { values, errors } = readQuery({ ...commonOptions, rate: rateOption(config.maxOutboundRate), ...endpoint.options }, connection.query, !endpoint.acceptsAnyOption);
+  // Read from the string: connection.query would keep a parsed copy for the connection's whole life.
+  const query = new URLSearchParams(connection.search);
+  const { values, errors } = readQuery(context.options.queryOptions(endpoint) as typeof endpoint.options & typeof commonOptions, query, !endpoint.acceptsAnyOption);
   if (values.name) connection.name = values.name;
   if (values.rate !== undefined) errors.push(...applyRate(connection, values.rate, config));
-  const about = { conn: connection.id, path: connection.shownPath, ...params, remote: connection.remoteAddress, name: connection.name, token: admitted.grant.name };
+  const client = new Client(connection, context.services, values.ns);
+  const link = new Link(connection, client, params, context);
+  // Listening from here on: if anything below throws, the caller's terminate() still runs link.closed (the allowance is released).
+  ws.link = link;
+  ws.on('message', onMessage);
+  ws.on('pong', onPong);
+  ws.on('error', onError);
+  ws.on('close', onClose);
   context.connections.add(connection);
   context.watcher?.opened(connection);
-  log.info(about, 'connected');
+  log.info(link.about(), 'connected');
   for (const error of errors) {
-    log.info({ ...about, reason: shortened(error) }, 'query option refused');
+    log.info({ ...link.about(), reason: shortened(error) }, 'query option refused');
     connection.sendMessage(messages.error('query', error));
   }
-  const client = new Client(connection, context.services, values.ns);
   context.hooks(client, 'connect');
-  const session = guarded(connection, log, () => endpoint.open(client, params, values));
+  link.open(() => endpoint.open(client, params, values));
+}
 
-  let toldAt = -Infinity;
-  const allowance = context.limits.open(connection.remoteAddress);
-  const gate = new InboundGate(allowance, connection.reading, {
-    deliver: (bytes, isBinary) => {
-      // A closing connection reads on (so the close handshake completes) but handles nothing more.
-      if (!connection.isOpen) return gate.stop();
-      connection.messagesIn++;
-      connection.bytesIn += bytes.length;
-      handle(bytes, isBinary);
-    },
-    over: (over, forMs) => {
-      context.metrics.rateLimited.inc({ reason: 'held' });
-      if (forMs > FLOOD_CLOSE_MS) {
-        context.metrics.rateLimited.inc({ reason: 'closed' });
-        log.warn({ ...about, reason: over }, 'closing a flooding client');
-        gate.stop();
-        void connection.close(CloseCode.policyViolation, `sending too fast (${over}, for too long)`, messages.error('rate', `sending too fast (${over}, for too long); closing`));
-        return;
-      }
-      const now = performance.now();
-      if (now - toldAt < 1_000) return;
-      toldAt = now;
-      connection.sendMessage(messages.error('rate', `you are sending ${over}; your messages wait and are read at that rate`));
-    },
-  });
-  const handle = (bytes: Buffer, isBinary: boolean) => {
+// ws's events, shared by every client: `this` is the client's socket (Node calls listeners so), a ClientSocket.
+const linkOf = (socket: WebSocket) => (socket as ClientSocket).link;
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  linkOf(this)?.gate.receive(data as Buffer, isBinary);
+}
+/** Only a pong shows the client reads what it is sent; its own messages do not (see Connection.markAlive). */
+function onPong(this: WebSocket): void {
+  linkOf(this)?.connection.markAlive();
+}
+function onError(this: WebSocket, error: Error): void {
+  linkOf(this)?.protocolError(error);
+}
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  linkOf(this)?.closed(code, reason);
+  (this as ClientSocket).link = undefined;
+}
+
+/**
+ * One accepted client's wiring: its inbound gate, its session, its logs.
+ * Bad input costs the client an error message, never the server; an endpoint
+ * that throws costs that client an error message (or, on open, its connection).
+ */
+class Link implements GateEvents {
+  readonly gate: InboundGate;
+  private readonly allowance: Allowance;
+  private session: Session = CLOSED_SESSION;
+  /** When the client was last told it sends too fast. */
+  private toldAt = -Infinity;
+
+  constructor(
+    readonly connection: Connection,
+    private readonly client: Client,
+    private readonly params: Record<string, string>,
+    private readonly context: AcceptContext,
+  ) {
+    this.allowance = context.limits.open(connection.remoteAddress);
+    this.gate = new InboundGate(this.allowance, connection.reading, this);
+  }
+
+  /** Who this client is, for the log (made when a line is logged, not kept). */
+  about(): Record<string, unknown> {
+    const { connection } = this;
+    return { conn: connection.id, path: connection.shownPath, ...this.params, remote: connection.remoteAddress, name: connection.name, token: connection.grant.name };
+  }
+
+  open(open: () => Session): void {
+    try {
+      this.session = open();
+    } catch (error) {
+      void this.connection.close(CloseCode.internalError, 'internal error', this.failed('open', error));
+    }
+  }
+
+  deliver(bytes: Buffer, isBinary: boolean): void {
+    const { connection, context } = this;
+    // A closing connection reads on (so the close handshake completes) but handles nothing more.
+    if (!connection.isOpen) return this.gate.stop();
+    connection.messagesIn++;
+    connection.bytesIn += bytes.length;
     if (isBinary) {
       connection.sendMessage(messages.error('binary', 'this server takes text messages only; the binary message was ignored'));
-    } else if (bytes.length > config.maxMessageBytes) {
+    } else if (bytes.length > context.config.maxMessageBytes) {
       void connection.close(
         CloseCode.messageTooBig,
         'message too big',
-        messages.error('size', `a message of ${bytes.length} bytes is over this server's limit of ${config.maxMessageBytes} bytes; closing`),
+        messages.error('size', `a message of ${bytes.length} bytes is over this server's limit of ${context.config.maxMessageBytes} bytes; closing`),
       );
     } else {
       const text = bytes.toString();
       context.watcher?.received(connection, text);
-      session.message(text);
+      try {
+        this.session.message(text);
+      } catch (error) {
+        connection.sendMessage(this.failed('message', error));
+      }
     }
-  };
+  }
 
-  ws.on('message', (data: RawData, isBinary: boolean) => gate.receive(data as Buffer, isBinary));
-  // Only a pong shows the client reads what it is sent; its own messages do not (see Connection.markAlive).
-  ws.on('pong', () => connection.markAlive());
-  ws.on('error', (error) => log.info({ ...about, err: error.message }, 'client protocol error'));
-  ws.once('close', (code: number, reason: Buffer) => {
+  over(over: string, forMs: number): void {
+    const { connection, context } = this;
+    context.metrics.rateLimited.inc({ reason: 'held' });
+    if (forMs > FLOOD_CLOSE_MS) {
+      context.metrics.rateLimited.inc({ reason: 'closed' });
+      context.log.warn({ ...this.about(), reason: over }, 'closing a flooding client');
+      this.gate.stop();
+      void connection.close(CloseCode.policyViolation, `sending too fast (${over}, for too long)`, messages.error('rate', `sending too fast (${over}, for too long); closing`));
+      return;
+    }
+    const now = performance.now();
+    if (now - this.toldAt < 1_000) return;
+    this.toldAt = now;
+    connection.sendMessage(messages.error('rate', `you are sending ${over}; your messages wait and are read at that rate`));
+  }
+
+  protocolError(error: Error): void {
+    this.context.log.info({ ...this.about(), err: error.message }, 'client protocol error');
+  }
+
+  closed(code: number, reason: Buffer): void {
+    const { connection, context } = this;
     context.connections.delete(connection);
     context.metrics.closedConnection(connection);
-    gate.stop();
-    allowance.release();
-    session.close();
-    client.dispose();
-    context.hooks(client, 'disconnect');
-    log.info(
+    this.gate.stop();
+    this.allowance.release();
+    try {
+      this.session.close();
+    } catch (error) {
+      this.failed('close', error);
+    }
+    this.client.dispose();
+    context.hooks(this.client, 'disconnect');
+    context.log.info(
       {
-        ...about,
+        ...this.about(),
         ...connection.closeDetails(code, reason.toString()),
         durationMs: Date.now() - connection.connectedAt,
         messagesIn: connection.messagesIn,
@@ -144,8 +252,17 @@ export function accept(ws: WebSocket, admitted: Admitted, context: AcceptContext
       },
       'disconnected',
     );
-  });
+  }
+
+  /** Logs an endpoint's failure; the message tells the client. */
+  private failed(what: string, error: unknown): Message {
+    this.context.log.error({ err: error, conn: this.connection.id, path: this.connection.shownPath }, `endpoint failed on ${what}`);
+    return messages.error('internal', 'the server failed to handle that; see its log');
+  }
 }
+
+/** The session of a connection whose endpoint failed to open: it handles nothing. */
+const CLOSED_SESSION: Session = { message: () => {}, close: () => {} };
 
 /** `?rate=N`: up to maxOutboundRate; 0 (unpaced) only where maxOutboundRate is 0. Returns errors for the client. */
 function applyRate(connection: Connection, rate: number, config: Config): string[] {
@@ -156,32 +273,6 @@ function applyRate(connection: Connection, rate: number, config: Config): string
   }
   connection.pace({ rate, burst: Math.max(config.outboundBurst, Math.ceil(rate / 10)), queueLimit: config.outboundQueue, maxAgeMs: config.outboundMaxAgeMs });
   return [];
-}
-
-/** An endpoint that throws costs that client an error message (or, on open, its connection), never the server. */
-function guarded(connection: Connection, log: Logger, open: () => Session): Session {
-  const fail = (what: string, error: unknown): Message => {
-    log.error({ err: error, conn: connection.id, path: connection.shownPath }, `endpoint failed on ${what}`);
-    return messages.error('internal', 'the server failed to handle that; see its log');
-  };
-  let session: Session;
-  try {
-    session = open();
-  } catch (error) {
-    void connection.close(CloseCode.internalError, 'internal error', fail('open', error));
-    return { message: () => {}, close: () => {} };
-  }
-  const attempt = (what: string, action: () => void) => {
-    try {
-      action();
-    } catch (error) {
-      connection.sendMessage(fail(what, error));
-    }
-  };
-  return {
-    message: (text) => attempt('message', () => session.message(text)),
-    close: () => attempt('close', () => session.close()),
-  };
 }
 
 /** Client input quoted in a log line (a 15 KB ?name=): bounded. */

@@ -3,11 +3,18 @@
  * client, and `send` takes a string or a TextFrame (made only from a string)
  * and always sends a text frame, so a binary frame can never go out:
  * Resonite can only receive text.
+ *
+ * Messages go on the wire as pre-built frames (TextFrame.wire), written to the
+ * client's socket directly and batched per turn (WriteBatch); ws still reads,
+ * pings, answers pings and closes. That is safe because ws writes each of its
+ * frames to the same socket at once, whole, in call order: it queues only
+ * while compressing, and the server turns permessage-deflate off. The frame
+ * tests (test/wire-frames.test.ts) fail if a ws release changes that.
  */
-import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import type { Grant } from '../auth/access.js';
+import { ANONYMOUS, type Grant } from '../auth/access.js';
 import type { Encoding, Message } from '../protocol/message.js';
 import { messages } from '../protocol/messages.js';
 import { TextFrame } from '../protocol/text-frame.js';
@@ -15,6 +22,8 @@ import { redactPath } from '../util/redact-url.js';
 import { Pacer, type Delivery, type PacerOptions } from './pacer.js';
 import { ReadPause } from './read-pause.js';
 import type { RecentMessages } from './recent-messages.js';
+import { shortId } from './short-id.js';
+import { FLUSH_AT_BYTES, WriteBatch } from './write-batch.js';
 
 /** Close codes used by the server (RFC 6455 §7.4.1). */
 export const CloseCode = {
@@ -31,13 +40,14 @@ export interface ConnectionInfo {
   path: string;
   /** The endpoint that serves it, as its path is written, e.g. `/channel/<name>`. */
   endpoint: string;
-  query: URLSearchParams;
+  /** The query string, without `?`. */
+  search: string;
   remoteAddress: string;
 }
 
+/** The same for every connection of a server: made once, shared. */
 export interface ConnectionOptions {
   closeLingerMs: number;
-  pacing: PacerOptions;
   /** Past this many bytes waiting in the socket, droppable messages are held back or dropped. */
   maxBufferedBytes: number;
   /**
@@ -75,20 +85,25 @@ export interface CloseDetails {
   clientAnsweredClose?: boolean;
 }
 
+/**
+ * An idle connection costs what its fields cost (there may be 10,000): what
+ * most connections never use (the pacer's queues, the closed promise, the
+ * parsed query) is made on first use, and what is the same for all (options,
+ * grants) is shared.
+ */
 export class Connection {
   /** Short random id, unique enough to tell connections apart in logs. */
-  readonly id = randomBytes(3).toString('hex');
+  readonly id = shortId();
   readonly connectedAt = Date.now();
   readonly path: string;
   /** The path as logs and the dashboard show it (redactPath: no token, however it was typed). */
   readonly shownPath: string;
   readonly endpoint: string;
-  readonly query: URLSearchParams;
   readonly remoteAddress: string;
   /** Display name: `?name=` or a generated one. */
   name: string;
   /** What this client's token allows. */
-  grant: Grant = { name: 'anonymous', scopes: 'all' };
+  grant: Grant = ANONYMOUS;
   messagesIn = 0;
   messagesOut = 0;
   bytesIn = 0;
@@ -99,68 +114,96 @@ export class Connection {
   missedPongs = 0;
   /** The last messages both ways, kept while the dashboard is on. */
   recent: RecentMessages | undefined;
-  /** Resolves when the socket has closed, whoever closed it. */
-  readonly closed: Promise<void>;
   /** Reading from this client, paused while any reason holds (over its inbound allowance; too much waiting for it). */
   readonly reading: ReadPause;
+  /** The query string the client connected with, without `?`. */
+  readonly search: string;
+  private parsedQuery: URLSearchParams | undefined;
   private closing = false;
+  private socketClosed = false;
+  private whenClosed: { promise: Promise<void>; resolve: () => void } | undefined;
   /** While reading is held for outbound bytes: since when the client has read nothing, and the timer that looks again. */
   private stalledSince = 0;
   private stallCheck: NodeJS.Timeout | undefined;
   /** Why the server closed (or cut) this connection, and whether its close frame went out; undefined if the client left. */
   private ending: { code: number; reason: string; frameSent: boolean } | undefined;
 
-  private pacer: Pacer;
+  /** Made at the first message to this client (see paced). */
+  private pacer: Pacer | undefined;
+  private batch: WriteBatch | undefined;
 
   constructor(
     private readonly socket: WebSocket,
+    /** The socket ws was given by handleUpgrade: frames are written to it directly. */
+    private readonly wire: Duplex,
     info: ConnectionInfo,
     private readonly options: ConnectionOptions,
+    /** Outbound pacing until `pace` changes it. */
+    private pacing: PacerOptions,
   ) {
     this.path = info.path;
     this.shownPath = redactPath(info.path);
     this.endpoint = info.endpoint;
-    this.query = info.query;
+    this.search = info.search;
     this.remoteAddress = info.remoteAddress;
     this.name = `guest-${this.id}`;
     this.reading = new ReadPause(socket);
-    this.closed = new Promise((resolve) =>
-      socket.once('close', () => {
-        // Whatever still waits for this client is freed now, not when its pacer would have sent it.
-        this.pacer.stop();
-        this.releaseOutbound();
-        resolve();
-      }),
-    );
-    this.pacer = this.makePacer(options.pacing);
+    socket.on('close', () => {
+      this.socketClosed = true;
+      // Whatever still waits for this client is freed now, not when its pacer would have sent it.
+      this.pacer?.stop();
+      this.releaseOutbound();
+      this.whenClosed?.resolve();
+    });
+  }
+
+  /** The query options of the URL the client connected with (parsed at the first read: most connections never read it after the handshake). */
+  get query(): URLSearchParams {
+    return (this.parsedQuery ??= new URLSearchParams(this.search));
+  }
+
+  /** Resolves when the socket has closed, whoever closed it. */
+  get closed(): Promise<void> {
+    if (this.socketClosed) return Promise.resolve();
+    if (!this.whenClosed) {
+      let resolve = () => {};
+      const promise = new Promise<void>((done) => (resolve = done));
+      this.whenClosed = { promise, resolve };
+    }
+    return this.whenClosed.promise;
   }
 
   /** Changes this connection's outbound pacing (e.g. from `?rate=`). */
   pace(pacing: PacerOptions): void {
-    this.pacer.stop();
-    this.pacer = this.makePacer(pacing);
+    this.pacer?.stop();
+    this.pacer = undefined;
+    this.pacing = pacing;
   }
 
   /** Messages dropped because this client could not keep up. */
   get dropped(): number {
-    return this.pacer.droppedTotal;
+    return this.pacer?.droppedTotal ?? 0;
   }
 
   /** Messages waiting for the pacer. */
   get queued(): number {
-    return this.pacer.queued;
+    return this.pacer?.queued ?? 0;
   }
 
   /** Bytes waiting for this client: in the pacer and in the socket's send buffer. */
   get queuedBytes(): number {
-    return this.pacer.bytes + this.socket.bufferedAmount;
+    return (this.pacer?.bytes ?? 0) + this.wire.writableLength;
+  }
+
+  private get paced(): Pacer {
+    return (this.pacer ??= this.makePacer(this.pacing));
   }
 
   private makePacer(pacing: PacerOptions): Pacer {
     return new Pacer(
       pacing,
       (frame) => this.write(frame),
-      () => this.socket.bufferedAmount > this.options.maxBufferedBytes,
+      () => this.wire.writableLength > this.options.maxBufferedBytes,
       (count) => messages.dropped(count).frame(this.encoding),
     );
   }
@@ -179,8 +222,9 @@ export class Connection {
       throw new TypeError('Connection.send takes text only: Resonite cannot receive binary');
     }
     if (!this.isOpen) return false;
-    this.pacer.push(text, delivery);
-    if (this.pacer.bytes + this.socket.bufferedAmount > this.options.maxQueuedBytes) this.overBudget();
+    const pacer = this.paced;
+    pacer.push(typeof text === 'string' ? TextFrame.of(text) : text, delivery);
+    if (pacer.bytes + this.wire.writableLength > this.options.maxQueuedBytes) this.overBudget();
     return true;
   }
 
@@ -193,17 +237,18 @@ export class Connection {
    */
   private overBudget(): void {
     const limit = this.options.maxQueuedBytes;
-    this.pacer.shed();
+    const pacer = this.paced;
+    pacer.shed();
     if (this.queuedBytes > 2 * limit) return this.giveUp();
     if (this.queuedBytes <= limit || this.reading.has(OUTBOUND_PAUSE)) return;
     this.reading.hold(OUTBOUND_PAUSE);
-    this.pacer.shedding = true;
+    pacer.shedding = true;
     this.stalledSince = Date.now();
     this.stallCheck = setInterval(() => {
       const waiting = this.queuedBytes;
       if (waiting > 2 * limit) this.giveUp();
       else if (waiting <= limit / 2) this.releaseOutbound();
-      else if (this.socket.bufferedAmount <= this.options.maxBufferedBytes) this.stalledSince = Date.now();
+      else if (this.wire.writableLength <= this.options.maxBufferedBytes) this.stalledSince = Date.now();
       else if (Date.now() - this.stalledSince > this.options.stallTimeoutMs) this.giveUp();
     }, STALL_CHECK_MS);
     this.stallCheck.unref();
@@ -212,7 +257,7 @@ export class Connection {
   private releaseOutbound(): void {
     clearInterval(this.stallCheck);
     this.stallCheck = undefined;
-    this.pacer.shedding = false;
+    if (this.pacer) this.pacer.shedding = false;
     this.reading.release(OUTBOUND_PAUSE);
   }
 
@@ -234,13 +279,23 @@ export class Connection {
     return this.send(message.frame(this.encoding), delivery);
   }
 
-  /** The one place that writes to the socket: always a text frame. */
-  private write(frame: string | TextFrame): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(typeof frame === 'string' ? frame : frame.bytes, { binary: false });
+  /** The one place that writes to the socket: always a whole text frame, never after ws has begun to close. */
+  private write(frame: TextFrame): void {
+    const { socket, wire } = this;
+    if (socket.readyState !== socket.OPEN) return;
+    if (socket.bufferedAmount !== wire.writableLength) {
+      // ws holds frames back (it does only while compressing, which is off): ours go behind them, through ws.
+      socket.send(frame.bytes, { binary: false });
+    } else {
+      // A batch never holds more than the connection's own bounds, so a client that reads is never counted as behind.
+      const batch = (this.batch ??= new WriteBatch(wire, Math.min(FLUSH_AT_BYTES, this.options.maxBufferedBytes, this.options.maxQueuedBytes / 2)));
+      batch.begin();
+      wire.write(frame.wire);
+      batch.end();
+    }
     this.recent?.add('out', frame);
     this.messagesOut++;
-    this.bytesOut += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.bytes.length;
+    this.bytesOut += frame.length;
   }
 
   /**
@@ -254,7 +309,7 @@ export class Connection {
     // The final message skips the queue: it is the last thing this client gets.
     if (finalMessage) this.write(finalMessage.frame(this.encoding));
     this.closing = true;
-    this.pacer.stop();
+    this.pacer?.stop();
     this.releaseOutbound();
     return new Promise((resolve) => {
       setTimeout(() => {
@@ -286,7 +341,7 @@ export class Connection {
   terminate(reason: string): void {
     if (this.socket.readyState !== this.socket.CLOSED) this.ending ??= { code: 1006, reason, frameSent: false };
     this.closing = true;
-    this.pacer.stop();
+    this.pacer?.stop();
     this.releaseOutbound();
     this.socket.terminate();
   }

@@ -38,7 +38,7 @@ import { openStore } from '../store/open-store.js';
 import { redactPath } from '../util/redact-url.js';
 import { within } from '../util/timeout.js';
 import { VERSION } from '../version.js';
-import { accept } from './accept.js';
+import { accept, acceptOptions, ClientSocket, type AcceptContext } from './accept.js';
 import { ApiOperations } from './api-operations.js';
 import { Waits } from './waits.js';
 import { CloseCode, type Connection } from './connection.js';
@@ -152,18 +152,10 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
   const connections = new Set<Connection>();
   const budget = socketBudget(config.maxConnections, openFileLimit());
   const limits = new InboundLimits({ ...config, maxConnections: budget.webSockets });
-  const endpointRates = new Map(
-    config.endpointRates
-      .split(',')
-      .filter(Boolean)
-      .map((entry) => {
-        const [kind = '', rate = '0'] = entry.split('=');
-        return [kind.replace(/^\//, ''), Number(rate)] as const;
-      }),
-  );
   let keyvalue: KeyValue | undefined;
   const metrics = new Metrics({ connections: () => connections, channels: () => hub.channelCount, historyBytes: () => hub.historyBytes, bridges: bridgeStatus });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: readLimit(config.maxMessageBytes), perMessageDeflate: false });
+  // permessage-deflate stays off: compression would cost CPU per client, and Connection writes frames beside ws (see connection.ts).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: readLimit(config.maxMessageBytes), perMessageDeflate: false, WebSocket: ClientSocket });
   // Not ok (and so 503, for load balancers) while shutting down, or while cut off from the other nodes.
   const health = () => ({
     status: closing ? 'shutting down' : broker.reachable ? 'ok' : 'broker unreachable',
@@ -246,9 +238,27 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     }
   };
 
+  /** What every connection is accepted with: made once per store (one per listen), not per connection. */
+  let accepting: AcceptContext | undefined;
+  const acceptContext = (store: KeyValue): AcceptContext =>
+    accepting?.services.keyvalue === store
+      ? accepting
+      : (accepting = {
+          config,
+          log,
+          services: { hub, keyvalue: store, maxHistory: config.maxHistory },
+          limits,
+          connections,
+          options: acceptOptions(config, log),
+          hooks: runHooks,
+          metrics,
+          watcher: dashboard?.watcher,
+        });
+  // One listener for every socket (a closure per socket would live as long as the connection).
+  const onSocketError = (error: Error) => log.debug({ err: error }, 'socket error');
   http.on('upgrade', (req, socket: Socket, head: Buffer) => {
     guard.done(socket);
-    socket.on('error', (error) => log.debug({ err: error }, 'handshake socket error'));
+    socket.on('error', onSocketError);
     if (dashboard && !closing && dashboard.upgrade(req, socket, head)) return;
     const store = keyvalue;
     if (closing || !store) {
@@ -275,17 +285,7 @@ export function createServer(options: ServerOptions = {}): ResobridgeServer {
     const admitted = decision.admitted;
     wss.handleUpgrade(req, socket, head, (ws) => {
       try {
-        accept(ws, admitted, {
-          config,
-          log,
-          services: { hub, keyvalue: store, maxHistory: config.maxHistory },
-          limits,
-          connections,
-          endpointRates,
-          hooks: runHooks,
-          metrics,
-          watcher: dashboard?.watcher,
-        });
+        accept(ws, socket, admitted, acceptContext(store));
       } catch (error) {
         // A bug in setting up one connection costs that connection, never the server.
         log.error({ err: error, path: redactPath(admitted.path) }, 'could not set up a connection');

@@ -19,7 +19,8 @@ export interface Admitted {
   grant: Grant;
   /** The path that was routed (a /t/<token> prefix removed), for the connection and logs. */
   path: string;
-  query: URLSearchParams;
+  /** The query string, without `?`. */
+  search: string;
   remoteAddress: string;
 }
 
@@ -72,7 +73,7 @@ export function decide(
   }
   const limited = context.limits.admit(remoteAddress);
   if (limited) return refuse(limited.status, limited.reason);
-  return { ok: true, admitted: { endpoint, params, grant: auth.grant, path, query: url.searchParams, remoteAddress } };
+  return { ok: true, admitted: { endpoint, params, grant: auth.grant, path, search: url.search.slice(1), remoteAddress } };
 }
 
 /**

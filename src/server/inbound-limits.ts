@@ -30,9 +30,14 @@ export class Bucket {
 
   take(amount = 1): boolean {
     if (this.waitMs(amount) > 0) return false;
+    this.spend(amount);
+    return true;
+  }
+
+  /** Takes `amount` just found available by waitMs (no second look at the clock). */
+  spend(amount = 1): void {
     // An amount over the burst leaves the bucket below zero: paid back by waiting.
     if (this.rate !== 0) this.tokens -= amount;
-    return true;
   }
 }
 
@@ -45,7 +50,7 @@ export interface InboundSettings {
   handshakeRate: number;
 }
 
-interface AddressState {
+export interface AddressState {
   connections: number;
   messages: Bucket;
   handshakes: Bucket;
@@ -90,28 +95,13 @@ export class InboundLimits {
     const state = this.address(address);
     state.connections++;
     this.total++;
-    const { inboundRate, inboundBytesRate, addressInboundRate } = this.settings;
-    const messages = new Bucket(inboundRate);
-    const bytes = new Bucket(inboundBytesRate);
-    return {
-      take: (size) => {
-        const waits: Over[] = [
-          { waitMs: messages.waitMs(), over: `more than ${inboundRate} messages per second` },
-          { waitMs: bytes.waitMs(size), over: `more than ${inboundBytesRate} bytes per second` },
-          { waitMs: state.messages.waitMs(), over: `more than ${addressInboundRate} messages per second from your address` },
-        ];
-        const longest = waits.reduce((a, b) => (b.waitMs > a.waitMs ? b : a));
-        if (longest.waitMs > 0) return longest;
-        messages.take();
-        bytes.take(size);
-        state.messages.take();
-        return undefined;
-      },
-      release: () => {
-        state.connections--;
-        this.total--;
-      },
-    };
+    return new ConnectionAllowance(this, state, this.settings);
+  }
+
+  /** A connection's allowance ended. */
+  closed(state: AddressState): void {
+    state.connections--;
+    this.total--;
   }
 
   /** An HTTP API request from `address`: it takes from the same per-address allowance as WebSocket messages. */
@@ -134,5 +124,41 @@ export class InboundLimits {
       this.addresses.set(address, state);
     }
     return state;
+  }
+}
+
+/** One connection's buckets, with its address's; a class, so 10,000 of them share their methods. */
+class ConnectionAllowance implements Allowance {
+  private readonly messages: Bucket;
+  private readonly bytes: Bucket;
+
+  constructor(
+    private readonly limits: InboundLimits,
+    private readonly state: AddressState,
+    private readonly settings: InboundSettings,
+  ) {
+    this.messages = new Bucket(settings.inboundRate);
+    this.bytes = new Bucket(settings.inboundBytesRate);
+  }
+
+  take(size: number): Over | undefined {
+    const messagesWait = this.messages.waitMs();
+    const bytesWait = this.bytes.waitMs(size);
+    const addressWait = this.state.messages.waitMs();
+    const longest = Math.max(messagesWait, bytesWait, addressWait);
+    if (longest > 0) {
+      // The limit that holds longest is the one to name; the text is built only when over.
+      if (longest === messagesWait) return { waitMs: longest, over: `more than ${this.settings.inboundRate} messages per second` };
+      if (longest === bytesWait) return { waitMs: longest, over: `more than ${this.settings.inboundBytesRate} bytes per second` };
+      return { waitMs: longest, over: `more than ${this.settings.addressInboundRate} messages per second from your address` };
+    }
+    this.messages.spend();
+    this.bytes.spend(size);
+    this.state.messages.spend();
+    return undefined;
+  }
+
+  release(): void {
+    this.limits.closed(this.state);
   }
 }

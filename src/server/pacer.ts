@@ -62,7 +62,7 @@ const NOTICE_EVERY_MS = 1_000;
 const NOTICE_EVERY_TOKENS = 10;
 
 interface Waiting {
-  frame: TextFrame | string;
+  frame: TextFrame;
   kind: 'reply' | 'stream' | 'history' | 'value';
   key: string | undefined;
   /** When it was queued (clock ms). */
@@ -103,7 +103,7 @@ export class Pacer {
   constructor(
     private readonly options: PacerOptions,
     /** Writes to the socket. */
-    private readonly write: (frame: TextFrame | string) => void,
+    private readonly write: (frame: TextFrame) => void,
     /** True while the socket's send buffer is too full to add to. */
     private readonly congested: () => boolean,
     /** The `dropped|<count>` notice, in the client's encoding. */
@@ -120,7 +120,7 @@ export class Pacer {
     return this.replies.length + this.channelCount;
   }
 
-  push(frame: TextFrame | string, delivery: Delivery): void {
+  push(frame: TextFrame, delivery: Delivery): void {
     if (this.replies.length === 0 && this.channelCount === 0 && !this.congested() && this.take()) {
       this.write(frame);
       return;
@@ -152,8 +152,8 @@ export class Pacer {
     this.bytes = 0;
   }
 
-  private enqueue(frame: TextFrame | string, kind: Waiting['kind'], key: string | undefined, now: number): void {
-    const bytes = (typeof frame === 'string' ? Buffer.byteLength(frame) : frame.bytes.length) + ITEM_OVERHEAD_BYTES;
+  private enqueue(frame: TextFrame, kind: Waiting['kind'], key: string | undefined, now: number): void {
+    const bytes = frame.length + ITEM_OVERHEAD_BYTES;
     if (key !== undefined) {
       const same = this.byKey.get(key);
       if (same) {

@@ -11,26 +11,28 @@ export interface Pausable {
 }
 
 export class ReadPause {
-  private readonly reasons = new Set<string>();
+  /** The reasons that hold; made at the first (most connections are never paused). */
+  private reasons: Set<string> | undefined;
 
   constructor(private readonly socket: Pausable) {}
 
   /** Stops reading for `reason` (again is a no-op). */
   hold(reason: string): void {
+    this.reasons ??= new Set();
     if (this.reasons.size === 0) this.socket.pause();
     this.reasons.add(reason);
   }
 
   /** Ends `reason`; reading resumes once no reason is left. */
   release(reason: string): void {
-    if (this.reasons.delete(reason) && this.reasons.size === 0) this.socket.resume();
+    if (this.reasons?.delete(reason) && this.reasons.size === 0) this.socket.resume();
   }
 
   get paused(): boolean {
-    return this.reasons.size > 0;
+    return (this.reasons?.size ?? 0) > 0;
   }
 
   has(reason: string): boolean {
-    return this.reasons.has(reason);
+    return this.reasons?.has(reason) ?? false;
   }
 }

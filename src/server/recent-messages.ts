@@ -61,7 +61,7 @@ export function shown(text: string): string {
  * (A slice of a string would keep the whole string alive; a copy does not.)
  */
 function kept(frame: string | TextFrame): string | TextFrame {
-  const size = typeof frame === 'string' ? frame.length : frame.bytes.length;
+  const size = frame.length;
   if (size <= SHOWN_CHARS) return frame;
   const text = typeof frame === 'string' ? frame : frame.bytes.subarray(0, SHOWN_CHARS * 4).toString('utf8');
   return Buffer.from(shown(text), 'utf8').toString('utf8');

@@ -15,8 +15,11 @@ import { STATUS_CODES } from 'node:http';
 export class SocketGuard {
   /** Sockets not (yet) upgraded, per remote address. */
   private readonly pending = new Map<string, number>();
-  /** Those sockets, by address and port (the same for a TLS socket and the TCP socket under it). */
-  private readonly counted = new Set<string>();
+  /**
+   * Those sockets, by address and port (the same for a TLS socket and the TCP socket under it), with
+   * their close listener: taken off when the handshake is over, so an upgraded socket keeps nothing of the guard.
+   */
+  private readonly counted = new Map<string, { socket: Socket; address: string; onClose: () => void }>();
 
   constructor(
     private readonly maxPerAddress: number,
@@ -36,7 +39,11 @@ export class SocketGuard {
 
   /** The socket's handshake is over (it was upgraded, or refused one): it no longer counts. */
   done(socket: Socket): void {
-    this.release(keyOf(socket), socket.remoteAddress ?? 'unknown');
+    const key = keyOf(socket);
+    const entry = this.counted.get(key);
+    if (!entry) return;
+    entry.socket.off('close', entry.onClose);
+    this.release(key, entry.address);
   }
 
   private release(key: string, address: string): void {
@@ -55,9 +62,10 @@ export class SocketGuard {
     }
     const key = keyOf(socket);
     this.pending.set(address, count + 1);
-    this.counted.add(key);
-    // Read now: a closed socket no longer knows its address.
-    socket.once('close', () => this.release(key, address));
+    // The address is read now: a closed socket no longer knows it.
+    const onClose = () => this.release(key, address);
+    this.counted.set(key, { socket, address, onClose });
+    socket.on('close', onClose);
   }
 
   private refuse(socket: Socket): void {
