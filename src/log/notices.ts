@@ -17,17 +17,25 @@ const LEVELS = new Set(['info', 'warn', 'error', 'fatal']);
 
 /** The same logger; lines it is given with a `reason` (not a client's own close) also go to `notice`, whatever the log level. */
 export function withNotices(log: Logger, notice: (entry: Notice) => void): Logger {
+  // One wrapper per method name, made at first use (a bound copy per call cost every log line an allocation).
+  // Each looks the method up when called: pino swaps level methods when the level changes.
+  const wrappers = new Map<PropertyKey, (...args: unknown[]) => unknown>();
+  const call = (property: PropertyKey, args: unknown[]) => (Reflect.get(log, property, log) as (...args: unknown[]) => unknown).apply(log, args);
+  const wrap = (property: PropertyKey) =>
+    typeof property === 'string' && LEVELS.has(property)
+      ? (...args: unknown[]) => {
+          const [fields, msg] = args;
+          if (typeof msg === 'string' && isNotice(fields)) notice({ level: property as Notice['level'], msg, fields });
+          return call(property, args);
+        }
+      : (...args: unknown[]) => call(property, args);
   return new Proxy(log, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
       if (typeof value !== 'function') return value;
-      if (typeof property !== 'string' || !LEVELS.has(property)) return value.bind(target);
-      const write = value as (this: Logger, ...args: unknown[]) => void;
-      return (...args: unknown[]) => {
-        const [fields, msg] = args;
-        if (typeof msg === 'string' && isNotice(fields)) notice({ level: property as Notice['level'], msg, fields });
-        write.apply(target, args);
-      };
+      let wrapper = wrappers.get(property);
+      if (!wrapper) wrappers.set(property, (wrapper = wrap(property)));
+      return wrapper;
     },
   });
 }

@@ -121,7 +121,8 @@ export function accept(ws: ClientSocket, socket: Duplex, admitted: Admitted, con
   ws.on('close', onClose);
   context.connections.add(connection);
   context.watcher?.opened(connection);
-  log.info(link.about(), 'connected');
+  // The fields are built only when the line is logged (it carries no reason, so it is no dashboard notice).
+  if (log.isLevelEnabled('info')) log.info(link.about(), 'connected');
   for (const error of errors) {
     log.info({ ...link.about(), reason: shortened(error) }, 'query option refused');
     connection.sendMessage(messages.error('query', error));
@@ -241,6 +242,7 @@ class Link implements GateEvents {
     }
     this.client.dispose();
     context.hooks(this.client, 'disconnect');
+    // Logged whatever the level: a close the server made carries a reason, which the dashboard shows (log/notices.ts).
     context.log.info(
       {
         ...this.about(),

@@ -55,12 +55,24 @@ export function corsOrigin(req: IncomingMessage, policy: BrowserPolicy): string 
 
 /** Asked for by a loopback name (localhost, 127.x.x.x, ::1), not by a DNS name that may have been rebound. */
 export function loopbackHost(req: IncomingMessage): boolean {
-  try {
-    return isLoopback(new URL(`http://${req.headers.host ?? ''}`).hostname);
-  } catch {
-    return false;
+  const host = req.headers.host ?? '';
+  let loopback = hostAnswers.get(host);
+  if (loopback === undefined) {
+    try {
+      loopback = isLoopback(new URL(`http://${host}`).hostname);
+    } catch {
+      loopback = false;
+    }
+    // Clients write the Host header: the memo is bounded, and starts over when full.
+    if (hostAnswers.size >= MAX_HOSTS_REMEMBERED) hostAnswers.clear();
+    hostAnswers.set(host, loopback);
   }
+  return loopback;
 }
+
+/** The answer for each Host header seen (a handful in practice: 127.0.0.1:PORT, localhost:PORT), so a handshake parses no URL for it. */
+const hostAnswers = new Map<string, boolean>();
+const MAX_HOSTS_REMEMBERED = 256;
 
 /** No Origin (not a browser), or one naming the host the request was sent to: a page this server served. */
 export function sameOrigin(req: IncomingMessage): boolean {

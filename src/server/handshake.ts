@@ -43,24 +43,19 @@ export function decide(
   context: { endpoints: readonly Endpoint[]; access: Access; limits: InboundLimits; trustProxy: boolean; browser: BrowserPolicy },
 ): Decision {
   const remoteAddress = clientAddress(req, socket, context.trustProxy);
-  // Logged as sent (before URL parsing, which reads `//t/<token>` as a host), with every token redacted.
-  const logged = redactPath((req.url ?? '/').split('?')[0] ?? '/');
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const refuse = (status: number, reason: string): Decision => ({
-    ok: false,
-    status,
-    reason,
-    loggedReason: redactReason(reason, url.pathname, logged),
-    path: logged,
-    remoteAddress,
-  });
+  const refuse = (status: number, reason: string): Decision => {
+    // Logged as sent (before URL parsing, which reads `//t/<token>` as a host), with every token redacted.
+    const logged = redactPath((req.url ?? '/').split('?')[0] ?? '/');
+    return { ok: false, status, reason, loggedReason: redactReason(reason, url.pathname, logged), path: logged, remoteAddress };
+  };
   const fromPage = browserRefusal(req, context.browser);
   if (fromPage) return refuse(403, fromPage);
   const { token: pathToken, path } = splitPathToken(url.pathname);
 
   const found = route(context.endpoints, path);
   if (!('endpoint' in found)) return refuse(found.status, found.reason);
-  const auth = context.access.authenticate(pathToken ?? url.searchParams.get('token') ?? undefined);
+  const auth = context.access.authenticate(pathToken ?? queryToken(url));
   if (!auth.ok) return refuse(auth.status, auth.reason);
   const { endpoint, params } = found;
   const target = endpoint.kind === 'channel' ? { kind: 'channel' as const, channel: params.channel ?? '' } : { kind: endpoint.kind, path: endpoint.path };
@@ -74,6 +69,13 @@ export function decide(
   const limited = context.limits.admit(remoteAddress);
   if (limited) return refuse(limited.status, limited.reason);
   return { ok: true, admitted: { endpoint, params, grant: auth.grant, path, search: url.search.slice(1), remoteAddress } };
+}
+
+/** `?token=` (its name possibly %-escaped); the query is parsed only if it could hold one. */
+function queryToken(url: URL): string | undefined {
+  const search = url.search;
+  if (!search.includes('token') && !search.includes('%')) return undefined;
+  return url.searchParams.get('token') ?? undefined;
 }
 
 /**

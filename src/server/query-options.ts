@@ -106,7 +106,8 @@ export function readQuery<S extends Record<string, QueryOption<unknown>>>(
   query: URLSearchParams,
   strict = true,
 ): { values: QueryValues<S>; errors: string[] } {
-  const values = Object.fromEntries(Object.entries(specs).map(([key, spec]) => [key, spec.default]));
+  const values: Record<string, unknown> = {};
+  for (const key in specs) values[key] = specs[key]?.default;
   const errors: string[] = [];
   for (const [key, text] of query) {
     const spec = Object.hasOwn(specs, key) ? specs[key] : undefined;

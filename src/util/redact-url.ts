@@ -16,6 +16,9 @@ const TOKEN_PARAM = /(token=)[^&#]*/gi;
 /** A path segment that announces a token: `t` (the path form) or `token`, in any case, blanks and control characters aside. */
 // eslint-disable-next-line no-control-regex -- control characters around the `t` are exactly what must not hide it
 const TOKEN_SEGMENT = /^[\s\0-\x1f]*(t|token)[\s\0-\x1f]*$/i;
+/** What redactPath acts on: an escape (it decodes), a backslash (it reads it as a slash), `token=`, or a TOKEN_SEGMENT between slashes. */
+// eslint-disable-next-line no-control-regex -- the same characters TOKEN_SEGMENT allows around the `t`
+const MAY_HOLD_TOKEN = /[%\\]|token=|(?:^|\/)[\s\0-\x1f]*(?:t|token)[\s\0-\x1f]*(?:\/|$)/i;
 
 /**
  * A request path (and query) as it may be logged or shown: no token in it,
@@ -27,6 +30,8 @@ const TOKEN_SEGMENT = /^[\s\0-\x1f]*(t|token)[\s\0-\x1f]*$/i;
  * dashboard view that shows a path uses this.
  */
 export function redactPath(path: string): string {
+  // Most paths hold nothing redactPath would change (no escape, backslash, token= or token segment): they are returned as they are.
+  if (!MAY_HOLD_TOKEN.test(path)) return path;
   let text = path;
   for (let round = 0; round < DECODE_ROUNDS; round++) {
     const decoded = decodeLoosely(text);
