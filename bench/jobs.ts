@@ -19,7 +19,8 @@ export type Job =
    */
   | { kind: 'app'; port: number; url: string; subscribers: number; window: number; size: number }
   | { kind: 'idle'; url: string; connections: number; concurrency: number }
-  | { kind: 'storm'; url: string; connections: number; concurrency: number }
+  /** `warmup` connections are opened first, untimed (the server's handshake code warms up, the kernel settles from the last scenario). */
+  | { kind: 'storm'; url: string; connections: number; warmup: number; concurrency: number }
   | { kind: 'command'; url: string; connections: number; inFlight: number }
   /** Flooders: each connection from its own loopback address (127.0.0.<firstAddress + i>), sending as fast as its socket takes it. */
   | { kind: 'flood'; url: string; connections: number; firstAddress: number; size: number }

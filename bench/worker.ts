@@ -170,6 +170,7 @@ async function prepare(): Promise<(() => void)[]> {
       await openMany(Array(job.connections).fill(job.url), job.concurrency);
       return [];
     case 'storm': {
+      await openMany(Array(job.warmup).fill(job.url), job.concurrency);
       const started = performance.now();
       await openMany(Array(job.connections).fill(job.url), job.concurrency);
       stormMs = performance.now() - started;
