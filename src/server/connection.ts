@@ -8,8 +8,10 @@
  * client's socket directly and batched per turn (WriteBatch); ws still reads,
  * pings, answers pings and closes. That is safe because ws writes each of its
  * frames to the same socket at once, whole, in call order: it queues only
- * while compressing, and the server turns permessage-deflate off. The frame
- * tests (test/wire-frames.test.ts) fail if a ws release changes that.
+ * while compressing, and the server turns permessage-deflate off. Should ws
+ * ever hold frames back, `write` sees it (its bufferedAmount counts more than
+ * the socket holds) and sends through ws instead, behind them. The frame tests
+ * (test/wire-frames.test.ts) read the wire byte by byte.
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
