@@ -42,7 +42,7 @@ const timing: Timing = {
   durationMs,
   warmupMs: Math.min(1_000, durationMs / 3),
   idleConnections: flags.quick ? 1_000 : 10_000,
-  stormConnections: flags.quick ? 500 : 2_000,
+  stormConnections: flags.quick ? 500 : 8_000,
 };
 const onlyIds = flags.only?.split(',').map((id) => id.trim());
 const unknown = onlyIds?.filter((id) => !scenarios.some((s) => s.id === id)) ?? [];
