@@ -321,9 +321,7 @@ test('a WriteBatch never holds more than its bound corked, and what it writes ar
   let mostHeld = 0;
   // One turn: without a bound all 12 KB would wait corked until the turn ends.
   for (const frame of frames) {
-    batch.begin();
-    writer.write(frame.wire);
-    batch.end();
+    batch.write(frame.wire);
     mostHeld = Math.max(mostHeld, writer.writableLength);
   }
   assert.ok(mostHeld < bound + 1_010, `at most the bound plus one frame waits corked (${mostHeld})`);

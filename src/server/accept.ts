@@ -61,17 +61,16 @@ export function acceptOptions(config: Config, log: Logger): AcceptOptions {
     stallTimeoutMs: config.stallTimeoutMs,
     log,
   };
-  const paced = (rate: number): PacerOptions => ({ rate, burst: config.outboundBurst, queueLimit: config.outboundQueue, maxAgeMs: config.outboundMaxAgeMs });
   const byKind = new Map(
     config.endpointRates
       .split(',')
       .filter(Boolean)
       .map((entry) => {
         const [kind = '', rate = '0'] = entry.split('=');
-        return [kind.replace(/^\//, ''), paced(Number(rate))] as const;
+        return [kind.replace(/^\//, ''), pacing(config, Number(rate))] as const;
       }),
   );
-  const fallback = paced(config.outboundRate);
+  const fallback = pacing(config, config.outboundRate);
   // One entry per endpoint of this server (a fixed set).
   const specs = new Map<Endpoint, Record<string, QueryOption<unknown>>>();
   const rate = rateOption(config.maxOutboundRate);
@@ -270,11 +269,16 @@ const CLOSED_SESSION: Session = { message: () => {}, close: () => {} };
 function applyRate(connection: Connection, rate: number, config: Config): string[] {
   const cap = config.maxOutboundRate;
   if (cap !== 0 && (rate === 0 || rate > cap)) {
-    connection.pace({ rate: cap, burst: config.outboundBurst, queueLimit: config.outboundQueue, maxAgeMs: config.outboundMaxAgeMs });
+    connection.pace(pacing(config, cap));
     return [`rate is limited to ${cap} messages per second on this server; using ${cap} (got "${rate}")`];
   }
-  connection.pace({ rate, burst: Math.max(config.outboundBurst, Math.ceil(rate / 10)), queueLimit: config.outboundQueue, maxAgeMs: config.outboundMaxAgeMs });
+  connection.pace(pacing(config, rate, Math.max(config.outboundBurst, Math.ceil(rate / 10))));
   return [];
+}
+
+/** Outbound pacing at `rate` with the server's queue settings. */
+function pacing(config: Config, rate: number, burst = config.outboundBurst): PacerOptions {
+  return { rate, burst, queueLimit: config.outboundQueue, maxAgeMs: config.outboundMaxAgeMs };
 }
 
 /** Client input quoted in a log line (a 15 KB ?name=): bounded. */

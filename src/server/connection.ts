@@ -290,10 +290,8 @@ export class Connection {
       socket.send(frame.bytes, { binary: false });
     } else {
       // A batch never holds more than the connection's own bounds, so a client that reads is never counted as behind.
-      const batch = (this.batch ??= new WriteBatch(wire, Math.min(FLUSH_AT_BYTES, this.options.maxBufferedBytes, this.options.maxQueuedBytes / 2)));
-      batch.begin();
-      wire.write(frame.wire);
-      batch.end();
+      this.batch ??= new WriteBatch(wire, Math.min(FLUSH_AT_BYTES, this.options.maxBufferedBytes, this.options.maxQueuedBytes / 2));
+      this.batch.write(frame.wire);
     }
     this.recent?.add('out', frame);
     this.messagesOut++;

@@ -23,6 +23,7 @@
 export interface Corkable {
   cork(): void;
   uncork(): void;
+  write(bytes: Buffer): boolean;
   readonly writableLength: number;
 }
 
@@ -36,17 +37,10 @@ export class WriteBatch {
     private readonly flushAt = FLUSH_AT_BYTES,
   ) {}
 
-  /** Call before each write: corks the socket for the rest of this turn. */
-  begin(): void {
-    if (this.corked || this.socket.writableLength >= this.flushAt) return;
-    this.corked = true;
-    this.socket.cork();
-    if (pending.length === 0) setImmediate(flushAll);
-    pending.push(this);
-  }
-
-  /** Call after each write: a batch past FLUSH_AT_BYTES goes now. */
-  end(): void {
+  /** Writes `bytes` into this turn's batch; a batch that reaches flushAt goes at once. */
+  write(bytes: Buffer): void {
+    this.begin();
+    this.socket.write(bytes);
     if (this.corked && this.socket.writableLength >= this.flushAt) this.flush();
   }
 
@@ -54,6 +48,15 @@ export class WriteBatch {
     if (!this.corked) return;
     this.corked = false;
     this.socket.uncork();
+  }
+
+  /** Corks the socket for the rest of this turn, unless it already holds flushAt (its client reads slowly). */
+  private begin(): void {
+    if (this.corked || this.socket.writableLength >= this.flushAt) return;
+    this.corked = true;
+    this.socket.cork();
+    if (pending.length === 0) setImmediate(flushAll);
+    pending.push(this);
   }
 }
 
